@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+from .brats_datalist import (
+    BRATS_LAYOUTS,
+    BRATS_MODALITIES,
+    find_brats_cases,
+    read_split_file,
+    split_cases,
+    write_brats_datalist,
+)
+from .demo_brats import TISSUE_CONTRAST, load_mni_anatomy, make_brats_case, make_brats_demo
+from .io import atomic_write, atomic_write_text
+
+__all__ = [
+    "BRATS_LAYOUTS",
+    "BRATS_MODALITIES",
+    "TISSUE_CONTRAST",
+    "atomic_write",
+    "atomic_write_text",
+    "find_brats_cases",
+    "load_mni_anatomy",
+    "make_brats_case",
+    "make_brats_demo",
+    "read_split_file",
+    "split_cases",
+    "write_brats_datalist",
+]

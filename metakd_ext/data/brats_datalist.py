@@ -1,0 +1,197 @@
+"""Datalists for BraTS folders: the 2018-2021 and 2023+ layouts, incomplete cases, seeded or external splits."""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from metakd_ext.data.io import atomic_write_text
+
+__all__ = ["BRATS_MODALITIES", "BRATS_LAYOUTS", "find_brats_cases", "split_cases", "read_split_file", "write_brats_datalist"]
+
+logger = logging.getLogger("metakd")
+
+BRATS_MODALITIES = ("flair", "t1", "t1ce", "t2")
+"""Modality order of the BraTS bundle."""
+
+BRATS_LAYOUTS: dict[str, dict[str, str]] = {
+    "2018": {"sep": "_", "flair": "flair", "t1": "t1", "t1ce": "t1ce", "t2": "t2", "label": "seg"},
+    "2023": {"sep": "-", "flair": "t2f", "t1": "t1n", "t1ce": "t1c", "t2": "t2w", "label": "seg"},
+}
+"""File suffixes per layout: ``<case>/<case>_{flair,t1,t1ce,t2,seg}.nii.gz`` (2018-2021, HGG/LGG sub-folders
+allowed) and ``<case>/<case>-{t2f,t1n,t1c,t2w,seg}.nii.gz`` (2023 on)."""
+
+_EXTENSIONS = (".nii.gz", ".nii")
+
+
+def _case_files(case_dir: Path) -> tuple[str, dict[str, Path]] | None:
+    """The layout and the files (modality or ``label`` -> path) of a case folder, or None if it is none."""
+    name = case_dir.name
+    for layout, spec in BRATS_LAYOUTS.items():
+        files = {}
+        for key in (*BRATS_MODALITIES, "label"):
+            for ext in _EXTENSIONS:
+                path = case_dir / f"{name}{spec['sep']}{spec[key]}{ext}"
+                if path.is_file():
+                    files[key] = path
+                    break
+        if files:
+            return layout, files
+    return None
+
+
+def find_brats_cases(data_dir: str | os.PathLike, max_depth: int = 3) -> list[dict]:
+    """Finds the BraTS cases below ``data_dir`` (case folders up to ``max_depth`` levels down).
+
+    Args:
+        data_dir: the data set root, e.g. ``MICCAI_BraTS_2018_Data_Training`` (with HGG/LGG inside) or a folder
+            of case folders.
+        max_depth: how deep to look for case folders.
+
+    Returns:
+        One entry per case, sorted by name: ``{"case": name, "flair": path, ..., "label": path}`` with paths
+        relative to ``data_dir``; a missing modality or label has no key.
+
+    Raises:
+        FileNotFoundError: ``data_dir`` does not exist.
+        ValueError: no case found, a case has a label but no modality, or two cases share a name.
+    """
+    root = Path(data_dir)
+    if not root.is_dir():
+        raise FileNotFoundError(f"data folder {root} does not exist.")
+    entries: dict[str, dict] = {}
+    pending = [(root, 0)]
+    while pending:
+        folder, depth = pending.pop()
+        found = _case_files(folder) if folder != root else None
+        if found is not None:
+            layout, files = found
+            if not any(k in files for k in BRATS_MODALITIES):
+                raise ValueError(
+                    f"case {folder.name} ({folder}) has a label but no modality file; expected files named "
+                    f"{folder.name}{BRATS_LAYOUTS[layout]['sep']}<modality>.nii.gz. Add them or remove the folder."
+                )
+            if folder.name in entries:
+                raise ValueError(f"case name {folder.name} occurs twice below {root}; case names must be unique.")
+            entry: dict = {"case": folder.name}
+            entry.update({k: os.path.relpath(p, root) for k, p in files.items()})
+            entries[folder.name] = entry
+            continue
+        if depth < max_depth:
+            pending.extend((p, depth + 1) for p in sorted(folder.iterdir()) if p.is_dir())
+    if not entries:
+        raise ValueError(
+            f"no BraTS cases found in {root}: expected case folders <case>/<case>_flair.nii.gz ... (BraTS 2018-2021, "
+            "HGG/LGG sub-folders allowed) or <case>/<case>-t2f.nii.gz ... (BraTS 2023+). For demo data run "
+            "`python -m metakd_ext demo brats --output_dir DIR`."
+        )
+    cases = [entries[k] for k in sorted(entries)]
+    for entry in cases:
+        missing = [m for m in BRATS_MODALITIES if m not in entry]
+        if missing:
+            logger.info(f"case {entry['case']}: missing modalities {', '.join(missing)}.")
+    return cases
+
+
+def read_split_file(path: str | os.PathLike) -> list[str]:
+    """Case names from a split file: one name a line; blank lines and ``#`` comments are skipped."""
+    lines = Path(path).read_text().splitlines()
+    return [s for s in (line.split("#")[0].strip() for line in lines) if s]
+
+
+def split_cases(
+    names: Sequence[str], val_fraction: float = 0.2, num_meta: int = 5, seed: int = 0
+) -> dict[str, list[str]]:
+    """Seeded split of case names into ``training``, ``validation`` and ``meta_validation``.
+
+    The meta-validation set is held out of training, as the authors hold out 5 of 285 BraTS 2018 cases.
+    At least one case always stays in training; with 3 or more cases, at least one goes to validation.
+
+    Raises:
+        ValueError: an argument is out of range or there are no cases.
+    """
+    if not names:
+        raise ValueError("cannot split an empty list of cases.")
+    if not 0.0 <= val_fraction < 1.0:
+        raise ValueError(f"`val_fraction` must be in [0, 1), got {val_fraction}.")
+    if num_meta < 0:
+        raise ValueError(f"`num_meta` must be >= 0, got {num_meta}.")
+    order = list(np.random.RandomState(seed).permutation(sorted(names)))
+    n = len(order)
+    n_val = int(round(val_fraction * n))
+    if val_fraction > 0 and n >= 3:
+        n_val = max(n_val, 1)
+    n_val = min(n_val, n - 1)
+    n_meta = min(num_meta, n - n_val - 1)
+    return {
+        "validation": sorted(order[:n_val]),
+        "meta_validation": sorted(order[n_val : n_val + n_meta]),
+        "training": sorted(order[n_val + n_meta :]),
+    }
+
+
+def write_brats_datalist(
+    data_dir: str | os.PathLike,
+    output: str | os.PathLike,
+    val_fraction: float = 0.2,
+    num_meta: int = 5,
+    seed: int = 0,
+    train_split: str | None = None,
+    val_split: str | None = None,
+    meta_split: str | None = None,
+    test_split: str | None = None,
+) -> dict:
+    """Writes a datalist JSON for a BraTS folder and returns it.
+
+    The file has the sections ``training``, ``validation``, ``meta_validation`` and ``testing`` (cases without a
+    label, or named by ``test_split``), paths relative to ``data_dir`` (the bundle's ``dataset_dir``), and
+    ``modalities``. Without split files the labelled cases are split by :func:`split_cases`; with split files
+    (one case name a line) each given file defines its section and the rest of the labelled cases train.
+
+    Raises:
+        ValueError: a split file names a case that is not in ``data_dir``, or a case is in two split files.
+    """
+    cases = find_brats_cases(data_dir)
+    by_name = {c["case"]: c for c in cases}
+    split_files = {"training": train_split, "validation": val_split, "meta_validation": meta_split, "testing": test_split}
+    sections: dict[str, list[str]] = {}
+    if any(split_files.values()):
+        seen: dict[str, str] = {}
+        for section, split in split_files.items():
+            if not split:
+                continue
+            names = read_split_file(split)
+            for name in names:
+                if name not in by_name:
+                    raise ValueError(f"split file {split} names case {name!r}, which is not in {data_dir}.")
+                if name in seen:
+                    raise ValueError(f"case {name!r} is in both {seen[name]} and {split}; a case belongs to one split.")
+                seen[name] = split
+            sections[section] = names
+        if not train_split:
+            sections["training"] = [c["case"] for c in cases if c["case"] not in seen and "label" in c]
+    else:
+        labelled = [c["case"] for c in cases if "label" in c]
+        if labelled:
+            sections = split_cases(labelled, val_fraction, num_meta, seed)
+        sections["testing"] = [c["case"] for c in cases if "label" not in c]
+    for section in ("training", "validation", "meta_validation"):
+        unlabelled = [n for n in sections.get(section, []) if "label" not in by_name[n]]
+        if unlabelled:
+            raise ValueError(f"cases {unlabelled} have no label file but are in the {section} split; they need one.")
+    datalist = {
+        "description": f"BraTS datalist of {Path(data_dir).resolve()}; paths are relative to it",
+        "modalities": list(BRATS_MODALITIES),
+        **{s: [by_name[n] for n in sections.get(s, [])] for s in ("training", "validation", "meta_validation", "testing")},
+    }
+    atomic_write_text(output, json.dumps(datalist, indent=2) + "\n")
+    counts = ", ".join(f"{s} {len(datalist[s])}" for s in ("training", "validation", "meta_validation", "testing"))
+    logger.info(f"wrote {output}: {counts}.")
+    return datalist
+
+

@@ -1,0 +1,5 @@
+from __future__ import annotations
+
+from .metakd_trainer import MetaKDTrainer
+
+__all__ = ["MetaKDTrainer"]

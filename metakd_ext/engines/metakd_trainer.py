@@ -1,0 +1,285 @@
+"""MetaKD training on MONAI's engines: task loss + modality-weighted distillation + meta-learned weights."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Iterator
+from typing import Any
+
+import torch
+import torch.distributed as dist
+from monai.engines import SupervisedTrainer
+from monai.engines.utils import IterationEvents
+from monai.utils import CommonKeys as Keys
+from torch import nn
+from torch.func import functional_call
+from torch.nn.parallel import DistributedDataParallel
+from torch.optim import Optimizer
+
+from metakd_ext.losses.pairwise_kd import PairwiseModalityKDLoss
+from metakd_ext.networks.blocks.modality_weight_learner import ModalityWeightLearner
+from metakd_ext.transforms.array import RandDropModality
+from metakd_ext.utils.enums import MetaMode, look_up
+from metakd_ext.utils.modality_mask import resolve_modality_mask
+
+__all__ = ["MetaKDTrainer"]
+
+
+class MetaKDTrainer(SupervisedTrainer):
+    """Trains a multi-encoder network with MetaKD (Wang et al., arXiv 2405.07155).
+
+    Each iteration: random modality dropping on the batch (after ``missing_warmup_iters``), a forward pass that
+    also returns the per-modality bottleneck features, ``loss = task + kd_weight * KD`` where KD is
+    :class:`~metakd_ext.losses.PairwiseModalityKDLoss` weighted by the detached importance ratios, and one step of
+    the network's optimiser. Every ``meta_interval`` iterations (``meta_warmup_interval`` during the warm-up),
+    :meth:`meta_step` updates the importance logits on a meta-validation loader. MONAI's ``IterationEvents``
+    fire as in :class:`monai.engines.SupervisedTrainer`; the iteration output also holds ``"task_loss"``,
+    ``"kd_loss"`` and, after a meta step, ``"meta_loss"``.
+
+    The network must accept ``network(x, modality_mask=..., modality_weights=..., return_features=...)`` like
+    :class:`~metakd_ext.networks.MultiEncoderUNet`, and may be wrapped in ``DistributedDataParallel``.
+
+    Args:
+        device, max_epochs, train_data_loader, network, optimizer, loss_function: as for ``SupervisedTrainer``;
+            ``loss_function(pred, label)`` is the task loss.
+        weight_learner: the importance logits ``w``, on ``device``.
+        meta_data_loader: meta-validation batches (a small held-out set, no random augmentation); required
+            when ``meta_interval > 0``. It is cycled.
+        meta_optimizer: optimiser of ``weight_learner`` alone (the authors: Adam, lr 1e-2, weight decay 5e-4);
+            default exactly that.
+        kd_loss: distillation loss; default :class:`~metakd_ext.losses.PairwiseModalityKDLoss` ().
+        kd_weight: weight of the distillation loss (the authors: 0.1).
+        meta_mode: ``"first_order"`` (the authors': the task loss of the meta batch with each modality's
+            bottleneck features multiplied by ``p_m``) or ``"unrolled"`` (one virtual SGD step of the network on
+            the training loss with differentiable ratios, then the task loss of the updated network on a meta
+            batch under random missing patterns, differentiated with respect to ``w``).
+        meta_interval: iterations between meta steps after the warm-up; 0 turns meta-learning off.
+        meta_warmup_interval: iterations between meta steps during the warm-up; default ``meta_interval``.
+        meta_steps: optimiser steps on ``w`` per meta step (the authors: 20).
+        unrolled_lr: learning rate of the virtual step; default the network optimiser's current rate.
+        missing_warmup_iters: iterations trained on the modalities each case has before random dropping starts.
+        modality_dropout: the random dropping; default :class:`~metakd_ext.transforms.RandDropModality` ().
+            Seed it with ``set_random_state`` for a replayable run.
+        drop_per_sample: draw a subset per sample (ours) or one for the whole batch (the authors').
+        mask_key: batch key of the (B, M) availability mask; absent means all-zero channels are missing.
+        kwargs: further arguments of ``SupervisedTrainer`` (``amp``, ``train_handlers``, ``postprocessing``...).
+
+    Raises:
+        ValueError: a numeric argument is out of range, or meta-learning is on without a meta loader.
+    """
+
+    def __init__(
+        self,
+        device: str | torch.device,
+        max_epochs: int,
+        train_data_loader: Iterable,
+        network: nn.Module,
+        optimizer: Optimizer,
+        loss_function: Callable,
+        weight_learner: ModalityWeightLearner,
+        meta_data_loader: Iterable | None = None,
+        meta_optimizer: Optimizer | None = None,
+        kd_loss: PairwiseModalityKDLoss | None = None,
+        kd_weight: float = 0.1,
+        meta_mode: MetaMode | str = MetaMode.FIRST_ORDER,
+        meta_interval: int = 500,
+        meta_warmup_interval: int | None = None,
+        meta_steps: int = 20,
+        unrolled_lr: float | None = None,
+        missing_warmup_iters: int = 0,
+        modality_dropout: RandDropModality | None = None,
+        drop_per_sample: bool = True,
+        mask_key: str = "modality_mask",
+        **kwargs: Any,
+    ) -> None:
+        super().__init__(
+            device=device,
+            max_epochs=max_epochs,
+            train_data_loader=train_data_loader,
+            network=network,
+            optimizer=optimizer,
+            loss_function=loss_function,
+            **kwargs,
+        )
+        for name, value in (("meta_interval", meta_interval), ("meta_steps", meta_steps)):
+            if value < 0:
+                raise ValueError(f"`{name}` must be >= 0, got {value}.")
+        if missing_warmup_iters < 0:
+            raise ValueError(f"`missing_warmup_iters` must be >= 0, got {missing_warmup_iters}.")
+        if kd_weight < 0:
+            raise ValueError(f"`kd_weight` must be >= 0, got {kd_weight}.")
+        if meta_interval > 0 and meta_steps > 0 and meta_data_loader is None:
+            raise ValueError("`meta_data_loader` is required when `meta_interval` > 0 and `meta_steps` > 0.")
+        self.weight_learner = weight_learner
+        self.meta_data_loader = meta_data_loader
+        self.meta_optimizer = meta_optimizer or torch.optim.Adam(weight_learner.parameters(), lr=1e-2, weight_decay=5e-4)
+        self.kd_loss = kd_loss or PairwiseModalityKDLoss()
+        self.kd_weight = kd_weight
+        self.meta_mode = look_up(MetaMode, meta_mode, "meta_mode")
+        self.meta_interval = meta_interval
+        self.meta_warmup_interval = meta_interval if meta_warmup_interval is None else meta_warmup_interval
+        self.meta_steps = meta_steps
+        self.unrolled_lr = unrolled_lr
+        self.missing_warmup_iters = missing_warmup_iters
+        self.modality_dropout = modality_dropout or RandDropModality()
+        self.drop_per_sample = drop_per_sample
+        self.mask_key = mask_key
+        self._meta_iter: Iterator | None = None
+        if dist.is_available() and dist.is_initialized():
+            for p in self.weight_learner.parameters():
+                dist.broadcast(p.data, src=0)
+
+    @property
+    def base_network(self) -> nn.Module:
+        """The network without its ``DistributedDataParallel`` wrapper."""
+        net = self.network
+        return net.module if isinstance(net, DistributedDataParallel) else net
+
+    def _prepare(self, batchdata: dict) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
+        """(image, label, (B, M) bool mask) of a batch, on the engine's device."""
+        batch = self.prepare_batch(batchdata, self.state.device, self.non_blocking, **self.to_kwargs)
+        inputs, targets = batch[0], batch[1]
+        mask = batchdata.get(self.mask_key) if isinstance(batchdata, dict) else None
+        if mask is not None:
+            mask = torch.as_tensor(mask).to(self.state.device)
+        return inputs, targets, resolve_modality_mask(inputs, mask)
+
+    def drop_modalities(self, inputs: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Random missing patterns for a batch: (B, M, *spatial) inputs and (B, M) mask, dropped channels zeroed."""
+        if self.drop_per_sample:
+            keep = torch.stack([self.modality_dropout(row, m)[1] for row, m in zip(inputs, mask)])
+        else:
+            common = mask.all(dim=0)
+            _, drawn = self.modality_dropout(inputs[0], common if bool(common.any()) else mask[0])
+            keep = drawn.to(mask.device).expand_as(mask) & mask
+            keep = torch.where(keep.any(dim=1, keepdim=True), keep, mask)
+        keep = keep.to(mask.device) & mask
+        shape = (*keep.shape, *([1] * (inputs.ndim - 2)))
+        return inputs * keep.reshape(shape).to(inputs.dtype), keep
+
+    def _autocast(self) -> torch.autocast:
+        """Autocast on the engine's device, enabled when ``amp`` is."""
+        return torch.autocast(torch.device(self.state.device).type, enabled=bool(self.amp), **self.amp_kwargs)
+
+    def _iteration(self, engine: MetaKDTrainer, batchdata: dict[str, torch.Tensor]) -> dict:  # type: ignore[override]
+        """One MetaKD training iteration; returns the iteration output dictionary."""
+        if batchdata is None:
+            raise ValueError("Must provide batch data for current iteration.")
+        inputs, targets, mask = engine._prepare(batchdata)
+        iteration = engine.state.iteration
+        warmup = iteration <= engine.missing_warmup_iters
+        if not warmup:
+            inputs, mask = engine.drop_modalities(inputs, mask)
+        engine.state.output = {Keys.IMAGE: inputs, Keys.LABEL: targets, engine.mask_key: mask}
+        engine.network.train()
+        engine.optimizer.zero_grad(set_to_none=engine.optim_set_to_none)
+        with engine._autocast():
+            pred, features = engine.inferer(inputs, engine.network, modality_mask=mask, return_features=True)
+            engine.state.output[Keys.PRED] = pred
+            engine.fire_event(IterationEvents.FORWARD_COMPLETED)
+            task = engine.loss_function(pred, targets).mean()
+            kd = engine.kd_loss(features, mask, engine.weight_learner.ratios())
+            loss = task + engine.kd_weight * kd
+        engine.state.output.update({Keys.LOSS: loss, "task_loss": task.detach(), "kd_loss": kd.detach()})
+        engine.fire_event(IterationEvents.LOSS_COMPLETED)
+        if engine.amp and engine.scaler is not None:
+            engine.scaler.scale(loss).backward()
+            engine.fire_event(IterationEvents.BACKWARD_COMPLETED)
+            engine.scaler.step(engine.optimizer)
+            engine.scaler.update()
+        else:
+            loss.backward()
+            engine.fire_event(IterationEvents.BACKWARD_COMPLETED)
+            engine.optimizer.step()
+        interval = engine.meta_warmup_interval if warmup else engine.meta_interval
+        if interval > 0 and engine.meta_steps > 0 and iteration % interval == 0:
+            engine.state.output["meta_loss"] = engine.meta_step(train_batch=(inputs, targets, mask))
+        engine.fire_event(IterationEvents.MODEL_COMPLETED)
+        return engine.state.output
+
+    def _next_meta_batch(self) -> dict:
+        if self.meta_data_loader is None:
+            raise ValueError("`meta_data_loader` is required for a meta step.")
+        if self._meta_iter is None:
+            self._meta_iter = iter(self.meta_data_loader)
+        try:
+            return next(self._meta_iter)
+        except StopIteration:
+            self._meta_iter = iter(self.meta_data_loader)
+            return next(self._meta_iter)
+
+    def meta_step(self, train_batch: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None) -> float:
+        """Updates the importance logits ``w`` with ``meta_steps`` steps of the meta optimiser.
+
+        The network's parameters and its optimiser are not changed; the network runs in eval mode, so its
+        normalisation statistics are not changed either.
+
+        Args:
+            train_batch: (inputs, targets, mask) of the current training batch; required by ``"unrolled"``.
+
+        Returns:
+            The mean meta loss over the steps.
+        """
+        net = self.base_network
+        was_training = net.training
+        net.eval()
+        total = 0.0
+        try:
+            for _ in range(self.meta_steps):
+                inputs, targets, mask = self._prepare(self._next_meta_batch())
+                if self.meta_mode == MetaMode.FIRST_ORDER:
+                    loss, grads = self._first_order_grads(net, inputs, targets, mask)
+                else:
+                    if train_batch is None:
+                        raise ValueError("the unrolled meta step needs the current training batch.")
+                    inputs, mask = self.drop_modalities(inputs, mask)
+                    loss, grads = self._unrolled_grads(net, train_batch, (inputs, targets, mask))
+                self._apply_meta_grads(grads)
+                total += float(loss)
+        finally:
+            net.train(was_training)
+        return total / max(self.meta_steps, 1)
+
+    def _first_order_grads(
+        self, net: nn.Module, inputs: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor
+    ) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """Task loss with bottleneck features weighted by ``p``; gradient with respect to ``w`` only."""
+        params = list(self.weight_learner.parameters())
+        with self._autocast():
+            pred = net(inputs, modality_mask=mask, modality_weights=self.weight_learner.weights())
+            loss = self.loss_function(pred, targets).mean()
+        return loss.detach(), list(torch.autograd.grad(loss, params))
+
+    def _unrolled_grads(
+        self,
+        net: nn.Module,
+        train_batch: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
+        meta_batch: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
+    ) -> tuple[torch.Tensor, list[torch.Tensor]]:
+        """Bi-level gradient: d L_meta(theta - lr * grad_theta L_train(theta, w)) / d w."""
+        params = {n: p for n, p in net.named_parameters() if p.requires_grad}
+        lr = self.unrolled_lr if self.unrolled_lr is not None else float(self.optimizer.param_groups[0]["lr"])
+        x, y, m = train_batch
+        with self._autocast():
+            pred, feats = functional_call(net, params, (x,), {"modality_mask": m, "return_features": True})
+            train_loss = self.loss_function(pred, y).mean()
+            train_loss = train_loss + self.kd_weight * self.kd_loss(feats, m, self.weight_learner.ratios(detach=False))
+        grads = torch.autograd.grad(train_loss, list(params.values()), create_graph=True, allow_unused=True)
+        updated = {n: p if g is None else p - lr * g for (n, p), g in zip(params.items(), grads)}
+        x_v, y_v, m_v = meta_batch
+        with self._autocast():
+            meta_loss = self.loss_function(functional_call(net, updated, (x_v,), {"modality_mask": m_v}), y_v).mean()
+        w_params = list(self.weight_learner.parameters())
+        w_grads = torch.autograd.grad(meta_loss, w_params, allow_unused=True)
+        return meta_loss.detach(), [torch.zeros_like(p) if g is None else g for p, g in zip(w_params, w_grads)]
+
+    def _apply_meta_grads(self, grads: list[torch.Tensor]) -> None:
+        """Averages the gradients of ``w`` over processes and steps the meta optimiser."""
+        distributed = dist.is_available() and dist.is_initialized()
+        self.meta_optimizer.zero_grad(set_to_none=True)
+        for p, g in zip(self.weight_learner.parameters(), grads):
+            g = g.detach().float().clone()
+            if distributed:
+                dist.all_reduce(g)
+                g /= dist.get_world_size()
+            p.grad = g.to(p.dtype)
+        self.meta_optimizer.step()

@@ -1,0 +1,5 @@
+from __future__ import annotations
+
+from .pairwise_kd import PairwiseModalityKDLoss
+
+__all__ = ["PairwiseModalityKDLoss"]

@@ -1,0 +1,5 @@
+from __future__ import annotations
+
+from .multi_encoder_unet import ModalityEncoder, MultiEncoderUNet
+
+__all__ = ["ModalityEncoder", "MultiEncoderUNet"]

@@ -1,0 +1,234 @@
+"""Multi-encoder 3D U-Net for segmentation with missing modalities."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from monai.networks.blocks.dynunet_block import UnetBasicBlock, UnetOutBlock, UnetResBlock, UnetUpBlock
+from torch import nn
+
+from metakd_ext.networks.blocks.modality_fusion import ModalityFusion
+from metakd_ext.utils.modality_mask import resolve_modality_mask
+
+__all__ = ["ModalityEncoder", "MultiEncoderUNet"]
+
+
+class ModalityEncoder(nn.Module):
+    """The encoder of one modality: a U-Net contracting path returning the features of every scale.
+
+    Args:
+        spatial_dims: number of spatial dimensions.
+        in_channels: channels of one modality's input (1 for an MRI sequence).
+        channels: feature width of each scale, finest first.
+        strides: down-sampling stride entering each scale after the first (``len(channels) - 1`` entries).
+        norm: normalisation, as MONAI's ``get_norm_layer`` names it.
+        act: activation, as MONAI's ``get_act_layer`` names it.
+        res_block: residual blocks instead of plain double convolutions.
+        dropout: dropout rate or spec inside the blocks.
+    """
+
+    def __init__(
+        self,
+        spatial_dims: int,
+        in_channels: int,
+        channels: Sequence[int],
+        strides: Sequence[int],
+        norm: tuple | str,
+        act: tuple | str,
+        res_block: bool,
+        dropout: tuple | str | float | None = None,
+    ) -> None:
+        super().__init__()
+        block = UnetResBlock if res_block else UnetBasicBlock
+        ins = [in_channels, *channels[:-1]]
+        strides_ = [1, *strides]
+        self.stages = nn.ModuleList(
+            block(spatial_dims, i, o, kernel_size=3, stride=s, norm_name=norm, act_name=act, dropout=dropout)
+            for i, o, s in zip(ins, channels, strides_)
+        )
+
+    def forward(self, x: torch.Tensor) -> list[torch.Tensor]:
+        """
+        Args:
+            x: (N, in_channels, *spatial).
+
+        Returns:
+            One (N, channels[s], *spatial_s) tensor per scale, finest first.
+        """
+        features = []
+        for stage in self.stages:
+            x = stage(x)
+            features.append(x)
+        return features
+
+
+class MultiEncoderUNet(nn.Module):
+    """One encoder per modality, availability-aware fusion at every scale, one shared decoder.
+
+    The MetaKD network (Wang et al., arXiv 2405.07155) with a U-Net in place of the authors' ResNet-50 + ASPP.
+    Each modality is encoded on its own. At every scale the features of a missing modality are replaced by the
+    mean of the available modalities' features (the authors do this at the bottleneck), the M feature maps are
+    concatenated and mixed by a 1x1 convolution, and a shared decoder with skip connections predicts
+    ``out_channels`` logits (for BraTS: TC, WT, ET, each through a sigmoid).
+
+    Availability is the ``modality_mask`` argument, or, when it is None, every input channel that is all zero
+    counts as missing, so ``network(image)`` works in sliding-window inference and MONAI Label. Encoders of
+    modalities missing from the whole batch are not run.
+
+    Args:
+        spatial_dims: number of spatial dimensions (3 for volumes).
+        num_modalities: M, one input channel per modality.
+        out_channels: output channels.
+        channels: feature width of each scale, finest first; ``len(channels) - 1`` down-samplings.
+        strides: down-sampling strides, ``len(channels) - 1`` entries; default 2 everywhere.
+        share_encoder: one encoder with shared weights for all modalities, as the authors do.
+        norm: normalisation (MONAI name), instance norm by default.
+        act: activation (MONAI name).
+        res_block: residual encoder and decoder blocks.
+        dropout: dropout inside the blocks.
+
+    Example::
+
+        net = MultiEncoderUNet(spatial_dims=3, num_modalities=4, out_channels=3, channels=(8, 16, 32))
+        x = torch.rand(2, 4, 32, 32, 32)
+        y = net(x, modality_mask=torch.tensor([[1, 0, 1, 1], [1, 1, 1, 1]]).bool())  # (2, 3, 32, 32, 32)
+        y, bottleneck = net(x, return_features=True)  # bottleneck: (2, 4, 32, 8, 8, 8)
+    """
+
+    def __init__(
+        self,
+        spatial_dims: int = 3,
+        num_modalities: int = 4,
+        out_channels: int = 3,
+        channels: Sequence[int] = (16, 32, 64, 128, 256),
+        strides: Sequence[int] | None = None,
+        share_encoder: bool = False,
+        norm: tuple | str = ("instance", {"affine": True}),
+        act: tuple | str = ("leakyrelu", {"inplace": True, "negative_slope": 0.01}),
+        res_block: bool = True,
+        dropout: tuple | str | float | None = None,
+    ) -> None:
+        super().__init__()
+        if spatial_dims not in (2, 3):
+            raise ValueError(f"`spatial_dims` must be 2 or 3, got {spatial_dims}.")
+        if num_modalities < 1:
+            raise ValueError(f"`num_modalities` must be >= 1, got {num_modalities}.")
+        if len(channels) < 2:
+            raise ValueError(f"`channels` needs at least 2 scales, got {tuple(channels)}.")
+        strides = [2] * (len(channels) - 1) if strides is None else list(strides)
+        if len(strides) != len(channels) - 1:
+            raise ValueError(f"`strides` needs len(channels) - 1 = {len(channels) - 1} entries, got {strides}.")
+        self.spatial_dims = spatial_dims
+        self.num_modalities = num_modalities
+        self.channels = tuple(channels)
+        self.strides = tuple(strides)
+        self.share_encoder = share_encoder
+        num_encoders = 1 if share_encoder else num_modalities
+        self.encoders = nn.ModuleList(
+            ModalityEncoder(spatial_dims, 1, channels, strides, norm, act, res_block, dropout) for _ in range(num_encoders)
+        )
+        self.fusions = nn.ModuleList(ModalityFusion(spatial_dims, num_modalities, c, c) for c in channels)
+        self.decoder = nn.ModuleList(
+            UnetUpBlock(
+                spatial_dims, c_in, c_out, kernel_size=3, stride=s, upsample_kernel_size=s, norm_name=norm, act_name=act
+            )
+            for c_in, c_out, s in zip(channels[:0:-1], channels[-2::-1], strides[::-1])
+        )
+        self.head = UnetOutBlock(spatial_dims, channels[0], out_channels)
+
+    @property
+    def size_divisible(self) -> int:
+        """Spatial sizes of the input must be multiples of this."""
+        return int(torch.tensor(self.strides).prod())
+
+    def encode(self, x: torch.Tensor, modality_mask: torch.Tensor | None = None) -> tuple[list[torch.Tensor], torch.Tensor]:
+        """Encodes each available modality on its own.
+
+        Args:
+            x: (B, M, *spatial) input, one channel per modality; spatial sizes divisible by ``size_divisible``.
+            modality_mask: (B, M) availability, or None to infer it from all-zero channels.
+
+        Returns:
+            ``(features, mask)``: one (B, M, C_s, *spatial_s) tensor per scale (finest first; zeros where a
+            modality is missing) and the resolved (B, M) bool mask.
+        """
+        if x.ndim != self.spatial_dims + 2 or x.shape[1] != self.num_modalities:
+            raise ValueError(
+                f"input must have shape (B, {self.num_modalities}, *spatial) with {self.spatial_dims} spatial dims, "
+                f"got {tuple(x.shape)}."
+            )
+        bad = [s for s in x.shape[2:] if s % self.size_divisible]
+        if bad:
+            raise ValueError(
+                f"input spatial shape {tuple(x.shape[2:])} must be divisible by {self.size_divisible}; "
+                "pad or crop it (e.g. monai.transforms.DivisiblePad)."
+            )
+        mask = resolve_modality_mask(x, modality_mask)
+        batch = x.shape[0]
+        if self.share_encoder:
+            rows, cols = mask.nonzero(as_tuple=True)
+            outs = self.encoders[0](x[rows, cols].unsqueeze(1))
+            features = []
+            for out in outs:
+                full = out.new_zeros(batch, self.num_modalities, *out.shape[1:])
+                full[rows, cols] = out
+                features.append(full)
+            return features, mask
+        features = []
+        for m, encoder in enumerate(self.encoders):
+            rows = mask[:, m].nonzero(as_tuple=True)[0]
+            if rows.numel() == 0:
+                continue
+            outs = encoder(x[rows, m : m + 1])
+            if not features:
+                features = [out.new_zeros(batch, self.num_modalities, *out.shape[1:]) for out in outs]
+            for full, out in zip(features, outs):
+                full[rows, m] = out
+        return features, mask
+
+    def decode(
+        self, features: Sequence[torch.Tensor], modality_mask: torch.Tensor, modality_weights: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Fuses per-modality features under an availability mask and decodes them.
+
+        Args:
+            features: per-scale (B, M, C_s, *spatial_s) features from :meth:`encode`.
+            modality_mask: (B, M) bool; a subset of the modalities that were encoded.
+            modality_weights: optional (M,) or (B, M) weights multiplied onto each modality's bottleneck
+                features (the MetaKD meta step).
+
+        Returns:
+            (B, out_channels, *spatial) logits.
+        """
+        last = len(features) - 1
+        fused = [
+            fusion(f, modality_mask, modality_weights if s == last else None)
+            for s, (fusion, f) in enumerate(zip(self.fusions, features))
+        ]
+        y = fused[-1]
+        for up, skip in zip(self.decoder, fused[-2::-1]):
+            y = up(y, skip)
+        return self.head(y)
+
+    def forward(
+        self,
+        x: torch.Tensor,
+        modality_mask: torch.Tensor | None = None,
+        modality_weights: torch.Tensor | None = None,
+        return_features: bool = False,
+    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        """
+        Args:
+            x: (B, M, *spatial) input; channels of missing modalities are ignored.
+            modality_mask: (B, M) bool availability, or None to treat all-zero channels as missing.
+            modality_weights: optional (M,) or (B, M) weights on the bottleneck features (meta step).
+            return_features: also return the per-modality bottleneck features for distillation.
+
+        Returns:
+            (B, out_channels, *spatial) logits, and with ``return_features`` also the
+            (B, M, C_bottleneck, *spatial_bottleneck) per-modality bottleneck features (zero where missing).
+        """
+        features, mask = self.encode(x, modality_mask)
+        logits = self.decode(features, mask, modality_weights)
+        return (logits, features[-1]) if return_features else logits

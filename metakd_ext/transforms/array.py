@@ -1,0 +1,337 @@
+"""Array transforms for multi-modal inputs with missing modalities.
+
+A multi-modal image is a (M, *spatial) array, one channel per modality, with a (M,) bool availability mask.
+Missing modalities are all-zero channels.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+
+import numpy as np
+import torch
+from monai.config import NdarrayOrTensor, PathLike
+from monai.data import MetaTensor
+from monai.transforms import LoadImage, Randomizable, Transform
+from monai.utils import convert_to_tensor
+
+__all__ = [
+    "LoadModalities",
+    "RandDropModality",
+    "SetModalities",
+    "InferModalityMask",
+    "NormalizeModalityIntensity",
+    "BratsLabelToRegions",
+    "modality_indices",
+]
+
+
+def _case_prefix(case: str | None) -> str:
+    return f"case {case}: " if case else ""
+
+
+def modality_indices(subset: str | Sequence[str | int], modality_names: Sequence[str]) -> list[int]:
+    """Indices of a modality subset given as names, indices, or one string joined with ``+`` (``"flair+t1ce"``).
+
+    Raises:
+        ValueError: a name or index is unknown, or the subset is empty.
+    """
+    items: Sequence[str | int] = subset.split("+") if isinstance(subset, str) else subset
+    names = [str(n) for n in modality_names]
+    indices = []
+    for item in items:
+        if isinstance(item, str) and item in names:
+            indices.append(names.index(item))
+        elif isinstance(item, (int, np.integer)) and 0 <= int(item) < len(names):
+            indices.append(int(item))
+        else:
+            raise ValueError(f"unknown modality {item!r} in subset {subset!r}; the modalities are {names}.")
+    if not indices:
+        raise ValueError(f"the modality subset {subset!r} is empty; name at least one of {names}.")
+    return sorted(set(indices))
+
+
+class LoadModalities(Transform):
+    """Loads one image file per modality into a (M, *spatial) image and builds the availability mask.
+
+    A modality whose path is None or empty, or (with ``allow_missing_files``) whose file does not exist, is
+    missing: its channel is zero and its mask entry False. All present files must share one grid.
+
+    Args:
+        modality_names: the M modality names, in channel order (used in messages).
+        allow_missing_files: treat a path to a file that does not exist as a missing modality instead of an error.
+        reader: image reader for :class:`monai.transforms.LoadImage` (default: chosen by file type).
+        dtype: output dtype.
+
+    Example::
+
+        load = LoadModalities(["flair", "t1", "t1ce", "t2"])
+        image, mask = load(["c_flair.nii.gz", "c_t1.nii.gz", None, "c_t2.nii.gz"])  # (4, H, W, D), [T, T, F, T]
+    """
+
+    def __init__(
+        self,
+        modality_names: Sequence[str],
+        allow_missing_files: bool = False,
+        reader: str | None = None,
+        dtype: np.dtype | type = np.float32,
+    ) -> None:
+        if len(modality_names) < 1:
+            raise ValueError("`modality_names` must name at least one modality.")
+        self.modality_names = [str(n) for n in modality_names]
+        self.allow_missing_files = allow_missing_files
+        self.loader = LoadImage(reader=reader, image_only=True, dtype=dtype)
+
+    def __call__(
+        self, paths: Sequence[PathLike | None], case: str | None = None
+    ) -> tuple[MetaTensor, torch.Tensor]:
+        """
+        Args:
+            paths: M paths in modality order; None or "" for a missing modality.
+            case: case name for error messages.
+
+        Returns:
+            ``(image, mask)``: (M, *spatial) MetaTensor with the first present file's metadata, (M,) bool mask.
+
+        Raises:
+            FileNotFoundError: a named file does not exist and ``allow_missing_files`` is False.
+            ValueError: no modality present, wrong number of paths, or files on different grids.
+        """
+        prefix = _case_prefix(case)
+        if len(paths) != len(self.modality_names):
+            raise ValueError(f"{prefix}expected {len(self.modality_names)} modality paths, got {len(paths)}.")
+        arrays: dict[int, MetaTensor] = {}
+        for m, path in enumerate(paths):
+            if not path:
+                continue
+            if not os.path.exists(path):
+                if self.allow_missing_files:
+                    continue
+                raise FileNotFoundError(
+                    f"{prefix}{self.modality_names[m]} file {path} does not exist; fix the datalist, or remove the "
+                    "entry to treat the modality as missing."
+                )
+            img = self.loader(path)
+            if img.ndim == 4 and img.shape[-1] == 1:
+                img = img[..., 0]
+            arrays[m] = img
+        if not arrays:
+            raise ValueError(
+                f"{prefix}no modality image found (expected one of {self.modality_names}, paths {list(paths)}); "
+                "a case needs at least one modality."
+            )
+        first = next(iter(arrays))
+        ref = arrays[first]
+        for m, img in arrays.items():
+            if tuple(img.shape) != tuple(ref.shape):
+                raise ValueError(
+                    f"{prefix}{self.modality_names[m]} has shape {tuple(img.shape)} but {self.modality_names[first]} "
+                    f"has {tuple(ref.shape)}; all modalities of a case must share one grid (resample them first)."
+                )
+            if not torch.allclose(img.affine.double(), ref.affine.double(), atol=1e-3):
+                raise ValueError(
+                    f"{prefix}{self.modality_names[m]} ({paths[m]}) and {self.modality_names[first]} ({paths[first]}) "
+                    "have different affines; all modalities of a case must share one grid (co-register them first)."
+                )
+        stacked = torch.zeros((len(paths), *ref.shape), dtype=ref.dtype)
+        for m, img in arrays.items():
+            stacked[m] = img.as_tensor()
+        mask = torch.zeros(len(paths), dtype=torch.bool)
+        mask[list(arrays)] = True
+        return MetaTensor(stacked, meta=dict(ref.meta), applied_operations=[]), mask
+
+
+class RandDropModality(Randomizable, Transform):
+    """Drops a random subset of the available modalities: k uniform in 1..n, then a uniform k-subset is kept.
+
+    ``n`` is the number of available modalities, so at least one always remains, and a case that is already
+    incomplete only loses modalities it has. This is the MetaKD stage-2 sampling (DESIGN.md section 1), drawn
+    per call (per sample). Dropped channels are set to zero; apply it after intensity normalisation.
+
+    Args:
+        prob: probability of dropping at all; otherwise the input is returned unchanged.
+
+    Example::
+
+        drop = RandDropModality()
+        drop.set_random_state(seed=0)
+        image, mask = drop(image, mask)  # image (M, *spatial), mask (M,) bool
+    """
+
+    def __init__(self, prob: float = 1.0) -> None:
+        if not 0.0 <= prob <= 1.0:
+            raise ValueError(f"`prob` must be in [0, 1], got {prob}.")
+        self.prob = prob
+        self._keep: np.ndarray | None = None
+
+    def randomize(self, data: np.ndarray) -> None:
+        """Draws which of the available modalities to keep. ``data``: (M,) bool availability."""
+        available = np.flatnonzero(data)
+        if available.size == 0:
+            raise ValueError("cannot drop modalities from a sample that has none available.")
+        keep = np.array(data, dtype=bool)
+        if self.R.random_sample() < self.prob:
+            k = self.R.randint(1, available.size + 1)
+            kept = self.R.choice(available, size=k, replace=False)
+            keep = np.zeros_like(keep)
+            keep[kept] = True
+        self._keep = keep
+
+    def __call__(
+        self, img: NdarrayOrTensor, mask: NdarrayOrTensor | None = None, randomize: bool = True
+    ) -> tuple[NdarrayOrTensor, torch.Tensor]:
+        """
+        Args:
+            img: (M, *spatial) image.
+            mask: (M,) availability; None means all available.
+            randomize: draw a new subset; False reuses the last draw.
+
+        Returns:
+            ``(image, mask)`` with dropped channels zeroed and their mask entries False.
+        """
+        mask_t = torch.ones(img.shape[0], dtype=torch.bool) if mask is None else convert_to_tensor(mask).bool().cpu()
+        if randomize:
+            self.randomize(mask_t.numpy())
+        if self._keep is None:
+            raise RuntimeError("`randomize=False` needs an earlier call that drew a subset.")
+        keep = torch.as_tensor(self._keep)
+        if keep.shape != mask_t.shape:
+            raise ValueError(f"the last draw is for {keep.numel()} modalities, the image has {mask_t.numel()}.")
+        return _keep_channels(img, keep), keep
+
+
+class SetModalities(Transform):
+    """Keeps a fixed subset of modalities, zeroing the others (evaluation under a chosen missing pattern).
+
+    Args:
+        subset: modality names, indices, or one ``+``-joined string such as ``"flair+t1ce"``.
+        modality_names: all M modality names in channel order.
+
+    Raises:
+        ValueError: unknown modality in ``subset``.
+    """
+
+    def __init__(self, subset: str | Sequence[str | int], modality_names: Sequence[str]) -> None:
+        self.modality_names = [str(n) for n in modality_names]
+        self.indices = modality_indices(subset, self.modality_names)
+
+    def __call__(
+        self, img: NdarrayOrTensor, mask: NdarrayOrTensor | None = None, case: str | None = None
+    ) -> tuple[NdarrayOrTensor, torch.Tensor]:
+        """
+        Args:
+            img: (M, *spatial) image.
+            mask: (M,) availability; None means all available.
+            case: case name for error messages.
+
+        Returns:
+            ``(image, mask)`` restricted to the subset.
+
+        Raises:
+            ValueError: the sample has none of the subset's modalities.
+        """
+        keep = torch.zeros(len(self.modality_names), dtype=torch.bool)
+        keep[self.indices] = True
+        if mask is not None:
+            keep &= convert_to_tensor(mask).bool().cpu()
+        if not bool(keep.any()):
+            wanted = "+".join(self.modality_names[i] for i in self.indices)
+            raise ValueError(f"{_case_prefix(case)}has none of the modalities {wanted}; choose a subset it has.")
+        return _keep_channels(img, keep), keep
+
+
+class InferModalityMask(Transform):
+    """The availability mask of a (M, *spatial) image: a channel that is all zero is a missing modality."""
+
+    def __call__(self, img: NdarrayOrTensor) -> torch.Tensor:
+        """Returns the (M,) bool mask of ``img`` (M, *spatial)."""
+        return convert_to_tensor(img).reshape(img.shape[0], -1).ne(0).any(dim=1).cpu()
+
+
+class NormalizeModalityIntensity(Transform):
+    """Per-modality z-score over non-zero voxels after clipping outliers to percentiles; background stays 0.
+
+    Args:
+        lower: lower clipping percentile of the non-zero voxels (0 keeps the minimum).
+        upper: upper clipping percentile of the non-zero voxels (100 keeps the maximum).
+    """
+
+    def __init__(self, lower: float = 0.5, upper: float = 99.5) -> None:
+        if not 0.0 <= lower < upper <= 100.0:
+            raise ValueError(f"percentiles must satisfy 0 <= lower < upper <= 100, got lower={lower}, upper={upper}.")
+        self.lower = lower
+        self.upper = upper
+
+    def __call__(self, img: NdarrayOrTensor) -> NdarrayOrTensor:
+        """Normalises each channel of ``img`` (M, *spatial); all-zero channels stay zero."""
+        out = convert_to_tensor(img, track_meta=isinstance(img, MetaTensor), dtype=torch.float32).clone()
+        for c in range(out.shape[0]):
+            channel = out[c]
+            fg = channel != 0
+            if not bool(fg.any()):
+                continue
+            values = channel[fg]
+            q = torch.quantile(values[:: max(1, values.numel() // 1_000_000)], torch.tensor([self.lower, self.upper]) / 100)
+            clipped = values.clamp(float(q[0]), float(q[1]))
+            std = clipped.std() if clipped.numel() > 1 else clipped.new_tensor(0.0)
+            channel[fg] = (clipped - clipped.mean()) / std.clamp_min(1e-8)
+        return out
+
+
+class BratsLabelToRegions(Transform):
+    """BraTS label map to the region channels TC, WT, ET, checking that every value is a BraTS label.
+
+    Labels: 1 NCR/NET, 2 ED, ``et_label`` ET (4 for BraTS 2018-2021, 3 from 2023 on); TC = {1, ET},
+    WT = {1, 2, ET}, ET = {ET}. The channel order is that of MONAI's ``ConvertToMultiChannelBasedOnBratsClasses``.
+
+    Args:
+        et_label: the value of enhancing tumour.
+
+    Raises:
+        ValueError: a voxel has a value that is not 0, 1, 2 or ``et_label``.
+    """
+
+    def __init__(self, et_label: int = 4) -> None:
+        if et_label in (0, 1, 2):
+            raise ValueError(f"`et_label` must differ from 0, 1 and 2, got {et_label}.")
+        self.et_label = et_label
+
+    def __call__(self, img: NdarrayOrTensor, case: str | None = None) -> NdarrayOrTensor:
+        """
+        Args:
+            img: (1, *spatial) or (*spatial) label map.
+            case: case name for error messages.
+
+        Returns:
+            (3, *spatial) region masks, channels TC, WT, ET.
+        """
+        label = convert_to_tensor(img, track_meta=isinstance(img, MetaTensor))
+        label = label[0] if label.ndim == 4 else label
+        allowed = torch.tensor([0, 1, 2, self.et_label], device=label.device)
+        values = torch.unique(label.as_tensor() if isinstance(label, MetaTensor) else label)
+        unknown = values[~torch.isin(values, allowed.to(values.dtype))]
+        if unknown.numel():
+            source = label.meta.get("filename_or_obj", "") if isinstance(label, MetaTensor) else ""
+            raise ValueError(
+                f"{_case_prefix(case)}label map {source} has values {[int(v) for v in unknown.tolist()]} that are "
+                f"not BraTS labels {{0, 1, 2, {self.et_label}}}; for BraTS 2023+ data set `et_label` to 3, "
+                "otherwise fix or remove the label file."
+            )
+        et = label == self.et_label
+        tc = (label == 1) | et
+        wt = tc | (label == 2)
+        return torch.stack([tc, wt, et]).float()
+
+
+def _keep_channels(img: NdarrayOrTensor, keep: torch.Tensor) -> NdarrayOrTensor:
+    """Zeroes the channels of ``img`` (M, *spatial) where ``keep`` (M,) is False."""
+    if bool(keep.all()):
+        return img
+    if isinstance(img, np.ndarray):
+        out_np = img.copy()
+        out_np[~keep.numpy()] = 0
+        return out_np
+    out = img.clone()
+    out[~keep.to(out.device)] = 0
+    return out

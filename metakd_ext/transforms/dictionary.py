@@ -1,0 +1,207 @@
+"""Dictionary versions of :mod:`metakd_ext.transforms.array`.
+
+The availability mask travels in the data dictionary under ``mask_key`` (default ``"modality_mask"``) as a
+(M,) bool tensor; a DataLoader collates it to (B, M).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Hashable, Mapping, Sequence
+
+import numpy as np
+from monai.config import KeysCollection
+from monai.transforms import MapTransform, Randomizable
+
+from .array import (
+    BratsLabelToRegions,
+    InferModalityMask,
+    LoadModalities,
+    NormalizeModalityIntensity,
+    RandDropModality,
+    SetModalities,
+)
+
+__all__ = [
+    "LoadModalitiesd",
+    "RandDropModalityd",
+    "SetModalitiesd",
+    "InferModalityMaskd",
+    "NormalizeModalityIntensityd",
+    "BratsLabelToRegionsd",
+    "LoadModalitiesD",
+    "LoadModalitiesDict",
+    "RandDropModalityD",
+    "RandDropModalityDict",
+    "SetModalitiesD",
+    "SetModalitiesDict",
+    "InferModalityMaskD",
+    "InferModalityMaskDict",
+    "NormalizeModalityIntensityD",
+    "NormalizeModalityIntensityDict",
+    "BratsLabelToRegionsD",
+    "BratsLabelToRegionsDict",
+]
+
+DEFAULT_MASK_KEY = "modality_mask"
+
+
+class LoadModalitiesd(MapTransform):
+    """Loads the files named by one key per modality into one (M, *spatial) image and its availability mask.
+
+    A key that is absent, None or empty is a missing modality; so is a file that does not exist when
+    ``allow_missing_files`` is True (the case is then logged with what it lacks).
+
+    Args:
+        keys: one key per modality, in channel order (e.g. ``["flair", "t1", "t1ce", "t2"]``).
+        output_key: where the stacked image goes.
+        mask_key: where the (M,) bool mask goes.
+        case_key: key of the case name, used in messages.
+        allow_missing_files: see :class:`metakd_ext.transforms.LoadModalities`.
+        reader: image reader for MONAI's ``LoadImage``.
+    """
+
+    def __init__(
+        self,
+        keys: KeysCollection,
+        output_key: str = "image",
+        mask_key: str = DEFAULT_MASK_KEY,
+        case_key: str = "case",
+        allow_missing_files: bool = False,
+        reader: str | None = None,
+    ) -> None:
+        super().__init__(keys, allow_missing_keys=True)
+        self.loader = LoadModalities([str(k) for k in self.keys], allow_missing_files, reader)
+        self.output_key = output_key
+        self.mask_key = mask_key
+        self.case_key = case_key
+
+    def __call__(self, data: Mapping[Hashable, object]) -> dict[Hashable, object]:
+        d = dict(data)
+        paths = [d.get(k) or None for k in self.keys]
+        d[self.output_key], d[self.mask_key] = self.loader(paths, case=_case(d, self.case_key))  # type: ignore[arg-type]
+        return d
+
+
+class RandDropModalityd(Randomizable, MapTransform):
+    """Dictionary version of :class:`metakd_ext.transforms.RandDropModality`; the draw is stored in ``mask_key``.
+
+    Args:
+        keys: image key(s) whose channels are the modalities; all get the same draw.
+        mask_key: availability mask key (read, then overwritten); absent means all available.
+        prob: probability of dropping at all.
+    """
+
+    def __init__(self, keys: KeysCollection, mask_key: str = DEFAULT_MASK_KEY, prob: float = 1.0) -> None:
+        MapTransform.__init__(self, keys)
+        self.mask_key = mask_key
+        self.dropper = RandDropModality(prob=prob)
+
+    def set_random_state(self, seed: int | None = None, state: np.random.RandomState | None = None) -> RandDropModalityd:
+        super().set_random_state(seed, state)
+        self.dropper.set_random_state(seed, state)
+        return self
+
+    def randomize(self, data: object = None) -> None:
+        self.dropper.randomize(data)  # type: ignore[arg-type]
+
+    def __call__(self, data: Mapping[Hashable, object]) -> dict[Hashable, object]:
+        d = dict(data)
+        first, *rest = self.key_iterator(d)
+        d[first], mask = self.dropper(d[first], d.get(self.mask_key))  # type: ignore[arg-type]
+        for key in rest:
+            d[key], _ = self.dropper(d[key], d.get(self.mask_key), randomize=False)  # type: ignore[arg-type]
+        d[self.mask_key] = mask
+        return d
+
+
+class SetModalitiesd(MapTransform):
+    """Dictionary version of :class:`metakd_ext.transforms.SetModalities`.
+
+    Args:
+        keys: image key(s).
+        subset: modality names, indices, or one ``+``-joined string.
+        modality_names: all M modality names in channel order.
+        mask_key: availability mask key (read, then overwritten).
+        case_key: key of the case name, used in messages.
+    """
+
+    def __init__(
+        self,
+        keys: KeysCollection,
+        subset: str | Sequence[str | int],
+        modality_names: Sequence[str],
+        mask_key: str = DEFAULT_MASK_KEY,
+        case_key: str = "case",
+    ) -> None:
+        super().__init__(keys)
+        self.setter = SetModalities(subset, modality_names)
+        self.mask_key = mask_key
+        self.case_key = case_key
+
+    def __call__(self, data: Mapping[Hashable, object]) -> dict[Hashable, object]:
+        d = dict(data)
+        mask = d.get(self.mask_key)
+        for key in self.key_iterator(d):
+            d[key], new_mask = self.setter(d[key], mask, case=_case(d, self.case_key))  # type: ignore[arg-type]
+        d[self.mask_key] = new_mask
+        return d
+
+
+class InferModalityMaskd(MapTransform):
+    """Stores the availability mask of an image key (all-zero channel = missing) under ``mask_key``.
+
+    For a single multi-channel file per case, such as the 4-channel NIfTI that MONAI Label sends.
+    """
+
+    def __init__(self, keys: KeysCollection, mask_key: str = DEFAULT_MASK_KEY) -> None:
+        super().__init__(keys)
+        self.mask_key = mask_key
+        self.infer = InferModalityMask()
+
+    def __call__(self, data: Mapping[Hashable, object]) -> dict[Hashable, object]:
+        d = dict(data)
+        for key in self.key_iterator(d):
+            d[self.mask_key] = self.infer(d[key])  # type: ignore[arg-type]
+        return d
+
+
+class NormalizeModalityIntensityd(MapTransform):
+    """Dictionary version of :class:`metakd_ext.transforms.NormalizeModalityIntensity`."""
+
+    def __init__(self, keys: KeysCollection, lower: float = 0.5, upper: float = 99.5) -> None:
+        super().__init__(keys)
+        self.normalizer = NormalizeModalityIntensity(lower, upper)
+
+    def __call__(self, data: Mapping[Hashable, object]) -> dict[Hashable, object]:
+        d = dict(data)
+        for key in self.key_iterator(d):
+            d[key] = self.normalizer(d[key])  # type: ignore[arg-type]
+        return d
+
+
+class BratsLabelToRegionsd(MapTransform):
+    """Dictionary version of :class:`metakd_ext.transforms.BratsLabelToRegions`."""
+
+    def __init__(self, keys: KeysCollection, et_label: int = 4, case_key: str = "case") -> None:
+        super().__init__(keys)
+        self.converter = BratsLabelToRegions(et_label)
+        self.case_key = case_key
+
+    def __call__(self, data: Mapping[Hashable, object]) -> dict[Hashable, object]:
+        d = dict(data)
+        for key in self.key_iterator(d):
+            d[key] = self.converter(d[key], case=_case(d, self.case_key))  # type: ignore[arg-type]
+        return d
+
+
+def _case(d: Mapping[Hashable, object], case_key: str) -> str | None:
+    case = d.get(case_key)
+    return None if case is None else str(case)
+
+
+LoadModalitiesD = LoadModalitiesDict = LoadModalitiesd
+RandDropModalityD = RandDropModalityDict = RandDropModalityd
+SetModalitiesD = SetModalitiesDict = SetModalitiesd
+InferModalityMaskD = InferModalityMaskDict = InferModalityMaskd
+NormalizeModalityIntensityD = NormalizeModalityIntensityDict = NormalizeModalityIntensityd
+BratsLabelToRegionsD = BratsLabelToRegionsDict = BratsLabelToRegionsd

@@ -1,0 +1,58 @@
+"""String enums for the options of metakd_ext components."""
+
+from __future__ import annotations
+
+from enum import Enum
+from typing import TypeVar
+
+__all__ = ["StrEnum", "KDDistance", "PairReduction", "MetaMode", "WeightInit", "look_up"]
+
+E = TypeVar("E", bound="StrEnum")
+
+
+class StrEnum(str, Enum):
+    """A string enum whose members compare equal to, and print as, their value."""
+
+    def __str__(self) -> str:
+        return str(self.value)
+
+
+class KDDistance(StrEnum):
+    """Feature distance of the pairwise distillation loss."""
+
+    L1 = "l1"
+    MSE = "mse"
+
+
+class PairReduction(StrEnum):
+    """How the per-pair distillation terms of one sample are combined."""
+
+    SUM = "sum"
+    MEAN = "mean"
+
+
+class MetaMode(StrEnum):
+    """How the modality-importance logits are meta-learned (DESIGN.md sections 1 and 2)."""
+
+    FIRST_ORDER = "first_order"
+    UNROLLED = "unrolled"
+
+
+class WeightInit(StrEnum):
+    """Initialisation of the modality-importance logits."""
+
+    UNIFORM = "uniform"
+    ZEROS = "zeros"
+
+
+def look_up(enum_type: type[E], value: str | E, arg_name: str) -> E:
+    """Converts ``value`` to a member of ``enum_type``.
+
+    Raises:
+        ValueError: ``value`` is not one of the enum's values; the message names ``arg_name`` and the valid values.
+    """
+    try:
+        return enum_type(value)
+    except ValueError:
+        valid = ", ".join(repr(m.value) for m in enum_type)
+        raise ValueError(f"`{arg_name}` must be one of {valid}, got {value!r}.") from None

@@ -1,0 +1,129 @@
+from __future__ import annotations
+
+import pytest
+import torch
+from ignite.engine import Events
+from monai.losses import DiceCELoss
+
+from metakd_ext.engines import MetaKDTrainer
+from metakd_ext.networks import ModalityWeightLearner, MultiEncoderUNet
+from metakd_ext.transforms import RandDropModality
+
+
+def _batches(n: int, batch: int = 2, size: int = 16, seed: int = 0) -> list[dict]:
+    g = torch.Generator().manual_seed(seed)
+    out = []
+    for _ in range(n):
+        image = torch.rand(batch, 4, size, size, size, generator=g)
+        label = (image[:, :3] > 0.6).float()
+        out.append({"image": image, "label": label, "modality_mask": torch.ones(batch, 4, dtype=torch.bool)})
+    return out
+
+
+def _trainer(meta_mode: str = "first_order", **kwargs) -> MetaKDTrainer:
+    torch.manual_seed(0)
+    net = MultiEncoderUNet(channels=(4, 8, 16))
+    learner = ModalityWeightLearner(4)
+    defaults = dict(
+        device="cpu",
+        max_epochs=1,
+        train_data_loader=_batches(2),
+        network=net,
+        optimizer=torch.optim.SGD(net.parameters(), lr=0.01),
+        loss_function=DiceCELoss(sigmoid=True),
+        weight_learner=learner,
+        meta_data_loader=_batches(2, seed=1),
+        meta_optimizer=torch.optim.Adam(learner.parameters(), lr=0.05),
+        decollate=False,
+        meta_mode=meta_mode,
+        meta_interval=1,
+        meta_steps=2,
+        modality_dropout=RandDropModality().set_random_state(0),
+    )
+    defaults.update(kwargs)
+    return MetaKDTrainer(**defaults)
+
+
+def _prepare(trainer: MetaKDTrainer) -> None:
+    trainer.state.device = torch.device("cpu")
+
+
+def test_first_order_meta_step_changes_w_and_not_network() -> None:
+    trainer = _trainer()
+    _prepare(trainer)
+    net_before = {k: v.clone() for k, v in trainer.network.state_dict().items()}
+    p_before = trainer.weight_learner.weights().detach().clone()
+    loss = trainer.meta_step()
+    assert loss > 0
+    assert (trainer.weight_learner.weights() - p_before).abs().max() > 1e-3
+    for k, v in trainer.network.state_dict().items():
+        assert torch.equal(v, net_before[k]), k
+    assert all(p.grad is None for p in trainer.network.parameters())
+    assert trainer.network.training
+
+
+def test_first_order_gradient_reaches_w_only_through_weighting() -> None:
+    trainer = _trainer()
+    _prepare(trainer)
+    batch = trainer._prepare(_batches(1)[0])
+    _, grads = trainer._first_order_grads(trainer.network.eval(), *batch)
+    assert grads[0].abs().sum() > 0
+
+
+def test_unrolled_meta_step_gives_w_a_gradient() -> None:
+    trainer = _trainer("unrolled")
+    _prepare(trainer)
+    train_batch = trainer._prepare(_batches(1, seed=5)[0])
+    meta_batch = trainer._prepare(_batches(1, seed=6)[0])
+    meta_batch = (meta_batch[0], meta_batch[1], torch.tensor([[1, 0, 1, 1], [0, 1, 1, 0]]).bool())
+    loss, grads = trainer._unrolled_grads(trainer.network, train_batch, meta_batch)
+    assert torch.isfinite(loss)
+    assert grads[0].abs().sum() > 0
+    net_before = {k: v.clone() for k, v in trainer.network.state_dict().items()}
+    trainer.meta_step(train_batch=train_batch)
+    for k, v in trainer.network.state_dict().items():
+        assert torch.equal(v, net_before[k]), k
+
+
+def test_training_run_updates_network_logs_losses_and_meta_steps() -> None:
+    trainer = _trainer(max_epochs=2, missing_warmup_iters=1)
+    w_before = trainer.weight_learner.logits.detach().clone()
+    p_before = [p.detach().clone() for p in trainer.network.parameters()]
+    seen = []
+    trainer.add_event_handler(Events.ITERATION_COMPLETED, lambda e: seen.append(dict(e.state.output)))
+    trainer.run()
+    assert len(seen) == 4
+    assert all(k in seen[0] for k in ("loss", "task_loss", "kd_loss", "meta_loss", "modality_mask"))
+    assert bool(seen[0]["modality_mask"].all())  # warm-up: nothing dropped
+    assert not all(bool(o["modality_mask"].all()) for o in seen[1:])  # dropped afterwards
+    assert not torch.allclose(trainer.weight_learner.logits, w_before)
+    assert any(not torch.equal(a, b) for a, b in zip(p_before, trainer.network.parameters()))
+
+
+def test_kd_gradient_does_not_reach_w_in_training_loss() -> None:
+    trainer = _trainer(meta_interval=0, kd_weight=1.0)
+    trainer.run()
+    assert trainer.weight_learner.logits.grad is None
+
+
+def test_drop_modalities_respects_availability() -> None:
+    trainer = _trainer()
+    x = torch.ones(64, 4, 2, 2, 2)
+    mask = torch.ones(64, 4, dtype=torch.bool)
+    mask[:, 3] = False
+    out, keep = trainer.drop_modalities(x, mask)
+    assert not keep[:, 3].any() and keep.any(dim=1).all()
+    assert torch.equal(out.flatten(2).amax(2).bool(), keep)
+    assert len({tuple(k.tolist()) for k in keep}) > 1
+    batch_trainer = _trainer(drop_per_sample=False)
+    _, keep = batch_trainer.drop_modalities(x, mask)
+    assert len({tuple(k.tolist()) for k in keep}) == 1
+
+
+def test_bad_arguments() -> None:
+    with pytest.raises(ValueError, match="meta_data_loader"):
+        _trainer(meta_data_loader=None)
+    with pytest.raises(ValueError, match="`meta_mode` must be one of"):
+        _trainer(meta_mode="second_order")
+    with pytest.raises(ValueError, match="`kd_weight` must be >= 0"):
+        _trainer(kd_weight=-1.0)

@@ -1,0 +1,118 @@
+from __future__ import annotations
+
+import itertools
+
+import pytest
+import torch
+
+from metakd_ext.networks import MultiEncoderUNet
+
+PATTERNS = [list(p) for p in itertools.product([0, 1], repeat=4) if any(p)]
+
+
+def _net(**kwargs) -> MultiEncoderUNet:
+    torch.manual_seed(0)
+    return MultiEncoderUNet(spatial_dims=3, num_modalities=4, out_channels=3, channels=(4, 8, 16), **kwargs).eval()
+
+
+@pytest.mark.parametrize("share_encoder", [False, True])
+@pytest.mark.parametrize("pattern", PATTERNS, ids=lambda p: "".join(map(str, p)))
+def test_shapes_for_every_pattern(pattern: list[int], share_encoder: bool) -> None:
+    net = _net(share_encoder=share_encoder)
+    x = torch.rand(2, 4, 16, 16, 16)
+    mask = torch.tensor([pattern, [1, 1, 1, 1]]).bool()
+    logits, feats = net(x, modality_mask=mask, return_features=True)
+    assert logits.shape == (2, 3, 16, 16, 16)
+    assert feats.shape == (2, 4, 16, 4, 4, 4)
+    missing = ~mask
+    assert torch.all(feats[missing] == 0)
+    assert torch.all(feats[mask].abs().sum(dim=(1, 2, 3, 4)) > 0)
+
+
+def test_missing_channel_content_is_ignored() -> None:
+    net = _net()
+    x = torch.rand(1, 4, 16, 16, 16)
+    mask = torch.tensor([[1, 0, 1, 1]]).bool()
+    y1 = net(x, modality_mask=mask)
+    x2 = x.clone()
+    x2[:, 1] = torch.rand(16, 16, 16) * 100
+    assert torch.allclose(y1, net(x2, modality_mask=mask))
+
+
+def test_no_mask_treats_zero_channels_as_missing() -> None:
+    net = _net()
+    x = torch.rand(1, 4, 16, 16, 16)
+    x[:, 2] = 0
+    assert torch.allclose(net(x), net(x, modality_mask=torch.tensor([[1, 1, 0, 1]]).bool()))
+
+
+def test_single_mask_row_broadcasts_over_windows() -> None:
+    net = _net()
+    x = torch.rand(3, 4, 16, 16, 16)
+    row = torch.tensor([[1, 0, 0, 1]]).bool()
+    assert torch.allclose(net(x, modality_mask=row), net(x, modality_mask=row.expand(3, -1)))
+
+
+def test_encoder_of_absent_modality_not_run() -> None:
+    net = _net()
+    calls = []
+    for m, enc in enumerate(net.encoders):
+        enc.register_forward_hook(lambda *_, m=m: calls.append(m))
+    net(torch.rand(2, 4, 16, 16, 16), modality_mask=torch.tensor([[1, 0, 1, 0], [1, 0, 0, 0]]).bool())
+    assert sorted(calls) == [0, 2]
+
+
+def test_missing_modality_gets_no_gradient() -> None:
+    net = _net()
+    net.train()
+    x = torch.rand(2, 4, 16, 16, 16)
+    net(x, modality_mask=torch.tensor([[1, 0, 1, 1], [1, 0, 1, 0]]).bool()).sum().backward()
+    assert all(p.grad is None for p in net.encoders[1].parameters())
+    assert all(p.grad is not None for p in net.encoders[0].parameters())
+
+
+def test_modality_weights_change_output_and_get_gradient() -> None:
+    net = _net()
+    x = torch.rand(1, 4, 16, 16, 16)
+    w = torch.tensor([0.7, 0.1, 0.1, 0.1], requires_grad=True)
+    y = net(x, modality_weights=w)
+    assert not torch.allclose(y, net(x))
+    (g,) = torch.autograd.grad(y.sum(), [w])
+    assert g.abs().sum() > 0
+
+
+def test_encode_decode_equals_forward() -> None:
+    net = _net()
+    x = torch.rand(2, 4, 16, 16, 16)
+    feats, mask = net.encode(x)
+    sub = mask.clone()
+    sub[:, 0] = False
+    assert torch.allclose(net.decode(feats, sub), net(x * sub[:, :, None, None, None]))
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"channels": (8,)}, "at least 2 scales"),
+        ({"channels": (4, 8), "strides": (2, 2)}, "strides"),
+        ({"spatial_dims": 1}, "spatial_dims"),
+    ],
+)
+def test_bad_arguments(kwargs: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        MultiEncoderUNet(**kwargs)
+
+
+def test_bad_inputs() -> None:
+    net = _net()
+    with pytest.raises(ValueError, match="divisible by 4"):
+        net(torch.rand(1, 4, 18, 16, 16))
+    with pytest.raises(ValueError, match=r"\(B, 4, \*spatial\)"):
+        net(torch.rand(1, 3, 16, 16, 16))
+    with pytest.raises(ValueError, match="no available modality"):
+        net(torch.rand(1, 4, 16, 16, 16), modality_mask=torch.zeros(1, 4, dtype=torch.bool))
+
+
+def test_2d() -> None:
+    net = MultiEncoderUNet(spatial_dims=2, num_modalities=2, out_channels=1, channels=(4, 8))
+    assert net(torch.rand(2, 2, 8, 8)).shape == (2, 1, 8, 8)

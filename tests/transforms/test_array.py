@@ -1,0 +1,102 @@
+from __future__ import annotations
+
+import nibabel as nib
+import numpy as np
+import pytest
+import torch
+
+from metakd_ext.transforms import (
+    BratsLabelToRegions,
+    InferModalityMask,
+    LoadModalities,
+    NormalizeModalityIntensity,
+    RandDropModality,
+    SetModalities,
+    modality_indices,
+)
+
+NAMES = ["flair", "t1", "t1ce", "t2"]
+
+
+def test_rand_drop_replays_with_seed_and_never_drops_all() -> None:
+    img = torch.ones(4, 2, 2, 2)
+    a = RandDropModality().set_random_state(seed=7)
+    b = RandDropModality().set_random_state(seed=7)
+    draws_a = [a(img)[1] for _ in range(200)]
+    draws_b = [b(img)[1] for _ in range(200)]
+    assert all(torch.equal(x, y) for x, y in zip(draws_a, draws_b))
+    assert all(d.any() for d in draws_a)
+    sizes = [int(d.sum()) for d in draws_a]
+    assert set(sizes) == {1, 2, 3, 4}  # k uniform in 1..M
+    assert all(abs(sizes.count(k) - 50) < 25 for k in (1, 2, 3, 4))
+
+
+def test_rand_drop_zeroes_channels_and_keeps_only_available() -> None:
+    img = torch.ones(4, 2, 2, 2)
+    mask = torch.tensor([1, 0, 1, 1]).bool()
+    drop = RandDropModality().set_random_state(seed=0)
+    for _ in range(50):
+        out, keep = drop(img, mask)
+        assert not keep[1] and keep.any()
+        assert torch.equal(out.flatten(1).amax(1).bool(), keep)
+    out, keep = RandDropModality(prob=0.0)(img, mask)
+    assert torch.equal(keep, mask)
+
+
+def test_set_modalities() -> None:
+    img = np.ones((4, 2, 2, 2), dtype=np.float32)
+    out, keep = SetModalities("flair+t1ce", NAMES)(img)
+    assert keep.tolist() == [True, False, True, False]
+    assert out[1].max() == 0 and out[0].min() == 1
+    with pytest.raises(ValueError, match="case X: has none of the modalities t1"):
+        SetModalities(["t1"], NAMES)(img, torch.tensor([1, 0, 1, 1]).bool(), case="X")
+    with pytest.raises(ValueError, match="unknown modality 'pd'"):
+        modality_indices("flair+pd", NAMES)
+
+
+def test_infer_mask() -> None:
+    img = torch.rand(4, 3, 3, 3)
+    img[2] = 0
+    assert InferModalityMask()(img).tolist() == [True, True, False, True]
+
+
+def test_normalize_nonzero() -> None:
+    img = torch.zeros(2, 10, 10, 10)
+    img[0, 2:8, 2:8, 2:8] = torch.rand(6, 6, 6) * 100 + 50
+    out = NormalizeModalityIntensity(lower=0, upper=100)(img)
+    fg = out[0][img[0] != 0]
+    assert fg.mean().abs() < 1e-4 and (fg.std() - 1).abs() < 1e-3
+    assert torch.all(out[0][img[0] == 0] == 0) and torch.all(out[1] == 0)
+
+
+def test_brats_regions() -> None:
+    label = torch.tensor([0, 1, 2, 4]).reshape(1, 4, 1, 1)
+    regions = BratsLabelToRegions()(label)
+    assert regions[:, :, 0, 0].T.tolist() == [[0, 0, 0], [1, 1, 0], [0, 1, 0], [1, 1, 1]]
+    with pytest.raises(ValueError, match=r"case C: label map .* has values \[3\] .* set `et_label` to 3"):
+        BratsLabelToRegions()(torch.tensor([0, 3]).reshape(1, 2, 1, 1), case="C")
+    assert BratsLabelToRegions(et_label=3)(torch.tensor([0, 3]).reshape(1, 2, 1, 1))[2].sum() == 1
+
+
+def _write(path, array, affine=None) -> str:
+    nib.save(nib.Nifti1Image(array, np.eye(4) if affine is None else affine), str(path))
+    return str(path)
+
+
+def test_load_modalities(tmp_path) -> None:
+    a = _write(tmp_path / "a.nii.gz", np.ones((4, 5, 6), np.int16))
+    c = _write(tmp_path / "c.nii.gz", np.full((4, 5, 6), 2, np.int16))
+    image, mask = LoadModalities(NAMES)([a, None, c, ""])
+    assert image.shape == (4, 4, 5, 6) and mask.tolist() == [True, False, True, False]
+    assert image[1].abs().sum() == 0 and image[2].min() == 2
+    assert image.affine.shape == (4, 4)
+    gone = str(tmp_path / "gone.nii.gz")
+    with pytest.raises(FileNotFoundError, match="case K: t1 file .*gone.nii.gz does not exist"):
+        LoadModalities(NAMES)([a, gone, None, None], case="K")
+    _, mask = LoadModalities(NAMES, allow_missing_files=True)([a, gone, None, None])
+    assert mask.tolist() == [True, False, False, False]
+    bad = _write(tmp_path / "b.nii.gz", np.ones((4, 5, 7), np.int16))
+    with pytest.raises(ValueError, match=r"case K: t1ce has shape \(4, 5, 7\) but flair has \(4, 5, 6\)"):
+        LoadModalities(NAMES)([a, None, bad, None], case="K")
+    with pytest.raises(ValueError, match="case K: no modality image found"):
+        LoadModalities(NAMES)([None, None, None, None], case="K")
