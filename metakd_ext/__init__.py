@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from . import data, engines, handlers, losses, networks, transforms, utils
+from . import data, engines, handlers, inferers, losses, metrics, networks, transforms, utils, visualize
 from .engines import MetaKDTrainer
 from .handlers import ModalityWeightsHandler, from_engine_channel
 from .losses import PairwiseModalityKDLoss
@@ -21,6 +21,9 @@ __all__ = [
     "engines",
     "from_engine_channel",
     "handlers",
+    "inferers",
+    "metrics",
+    "visualize",
     "losses",
     "networks",
     "transforms",

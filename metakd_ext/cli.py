@@ -3,6 +3,7 @@
 Commands:
     demo brats       write the offline BraTS-like demo data set and its datalist
     datalist brats   write a datalist JSON (with a seeded or given split) for a BraTS folder
+    report           print and re-render the summary of a saved missing-modality evaluation
 """
 
 from __future__ import annotations
@@ -14,8 +15,9 @@ import fire
 
 from metakd_ext.data.brats_datalist import write_brats_datalist
 from metakd_ext.data.demo_brats import make_brats_demo
+from metakd_ext.visualize.subset_report import render_report
 
-__all__ = ["demo_brats", "datalist_brats", "main"]
+__all__ = ["demo_brats", "datalist_brats", "report", "main"]
 
 
 def demo_brats(
@@ -75,12 +77,22 @@ def datalist_brats(
     return output
 
 
+def report(eval_dir: str, et_min_voxels: int | None = None) -> None:
+    """Print the summary table of an evaluation and write summary.csv, summary.md and summary.png again.
+
+    Args:
+        eval_dir: the evaluation's output_dir, holding per_case.csv.
+        et_min_voxels: the ET post-processing threshold used, for the note under the table.
+    """
+    print(render_report(eval_dir, et_min_voxels=et_min_voxels), end="")
+
+
 def main(argv: list[str] | None = None) -> None:
     """Runs the command line."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
     try:
         fire.Fire(
-            {"demo": {"brats": demo_brats}, "datalist": {"brats": datalist_brats}},
+            {"demo": {"brats": demo_brats}, "datalist": {"brats": datalist_brats}, "report": report},
             command=argv,
             name="metakd",
         )

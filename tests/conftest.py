@@ -28,7 +28,7 @@ def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     from metakd_ext.data import make_brats_demo
 
     out = tmp_path_factory.mktemp("demo")
-    make_brats_demo(out, num_cases=6, seed=3, spacing=4.0, val_fraction=0.2, num_meta=1)
+    make_brats_demo(out, num_cases=6, seed=3, spacing=4.0, val_fraction=0.34, num_meta=1)
     return out
 
 

@@ -11,7 +11,18 @@ from metakd_ext.cli import main
 def test_demo_and_datalist_commands(tmp_path: Path) -> None:
     main(["demo", "brats", "--output_dir", str(tmp_path / "d"), "--num_cases", "3", "--spacing", "4", "--seed", "1"])
     assert (tmp_path / "d" / "datalist.json").is_file()
-    main(["datalist", "brats", "--data_dir", str(tmp_path / "d"), "--output", str(tmp_path / "x.json"), "--num_meta", "0"])
+    main(
+        [
+            "datalist",
+            "brats",
+            "--data_dir",
+            str(tmp_path / "d"),
+            "--output",
+            str(tmp_path / "x.json"),
+            "--num_meta",
+            "0",
+        ]
+    )
     datalist = json.loads((tmp_path / "x.json").read_text())
     assert len(datalist["training"]) + len(datalist["validation"]) == 3
 

@@ -12,7 +12,15 @@ import numpy as np
 
 from metakd_ext.data.io import atomic_write_text
 
-__all__ = ["BRATS_MODALITIES", "BRATS_LAYOUTS", "find_brats_cases", "split_cases", "read_split_file", "write_brats_datalist"]
+__all__ = [
+    "BRATS_MODALITIES",
+    "BRATS_LAYOUTS",
+    "find_brats_cases",
+    "find_inference_inputs",
+    "split_cases",
+    "read_split_file",
+    "write_brats_datalist",
+]
 
 logger = logging.getLogger("metakd")
 
@@ -158,7 +166,12 @@ def write_brats_datalist(
     """
     cases = find_brats_cases(data_dir)
     by_name = {c["case"]: c for c in cases}
-    split_files = {"training": train_split, "validation": val_split, "meta_validation": meta_split, "testing": test_split}
+    split_files = {
+        "training": train_split,
+        "validation": val_split,
+        "meta_validation": meta_split,
+        "testing": test_split,
+    }
     sections: dict[str, list[str]] = {}
     if any(split_files.values()):
         seen: dict[str, str] = {}
@@ -187,7 +200,10 @@ def write_brats_datalist(
     datalist = {
         "description": f"BraTS datalist of {Path(data_dir).resolve()}; paths are relative to it",
         "modalities": list(BRATS_MODALITIES),
-        **{s: [by_name[n] for n in sections.get(s, [])] for s in ("training", "validation", "meta_validation", "testing")},
+        **{
+            s: [by_name[n] for n in sections.get(s, [])]
+            for s in ("training", "validation", "meta_validation", "testing")
+        },
     }
     atomic_write_text(output, json.dumps(datalist, indent=2) + "\n")
     counts = ", ".join(f"{s} {len(datalist[s])}" for s in ("training", "validation", "meta_validation", "testing"))
@@ -195,3 +211,71 @@ def write_brats_datalist(
     return datalist
 
 
+def load_datalist(
+    path: str | os.PathLike,
+    section: str,
+    base_dir: str | os.PathLike | None = None,
+    path_keys: Sequence[str] = (*BRATS_MODALITIES, "label", "image"),
+) -> list[dict]:
+    """The entries of one section of a datalist JSON, with the file keys made absolute.
+
+    Unlike ``monai.data.load_decathlon_datalist`` only ``path_keys`` are joined with ``base_dir``, so a case name
+    that happens to match a folder stays a name, and an empty section is an empty list.
+
+    Args:
+        path: the datalist JSON.
+        section: e.g. ``"training"``, ``"validation"``, ``"meta_validation"``, ``"testing"``.
+        base_dir: folder the relative paths are relative to; default the JSON's folder.
+        path_keys: keys whose values are file paths.
+
+    Raises:
+        FileNotFoundError: the JSON does not exist.
+        ValueError: the JSON has no such section.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"datalist {path} not found; write one with `python -m metakd_ext datalist brats --data_dir DIR "
+            "--output FILE` and pass it as `datalist`."
+        )
+    content = json.loads(path.read_text())
+    if section not in content:
+        sections = [k for k, v in content.items() if isinstance(v, list)]
+        raise ValueError(f"datalist {path} has no section {section!r}; it has {sections}.")
+    root = Path(base_dir) if base_dir is not None else path.parent
+    entries = []
+    for item in content[section]:
+        entry = dict(item)
+        for key in path_keys:
+            value = entry.get(key)
+            if isinstance(value, str) and value and not os.path.isabs(value):
+                entry[key] = str(root / value)
+        entries.append(entry)
+    return entries
+
+
+def find_inference_inputs(input_dir: str | os.PathLike) -> list[dict]:
+    """Cases to predict in a folder: BraTS case folders (any modality files may be absent), or else one
+    M-channel NIfTI per case (``<case>.nii.gz``, a missing modality as an all-zero channel).
+
+    Returns:
+        Entries with absolute paths: ``{"case", <modality>: path, ...}`` or ``{"case", "image": path}``.
+
+    Raises:
+        FileNotFoundError: ``input_dir`` does not exist.
+        ValueError: neither case folders nor NIfTI files are found.
+    """
+    root = Path(input_dir)
+    if not root.is_dir():
+        raise FileNotFoundError(f"input folder {root} does not exist.")
+    files = sorted(p for p in root.iterdir() if p.is_file() and p.name.endswith(_EXTENSIONS))
+    try:
+        cases = find_brats_cases(root)
+    except ValueError:
+        if not files:
+            raise ValueError(
+                f"nothing to predict in {root}: expected BraTS case folders or 4-channel NIfTI files (<case>.nii.gz)."
+            ) from None
+        return [{"case": p.name.split(".nii")[0], "image": str(p.resolve())} for p in files]
+    keys = (*BRATS_MODALITIES, "label")
+    return [{k: (str((root / v).resolve()) if k in keys else v) for k, v in c.items()} for c in cases]

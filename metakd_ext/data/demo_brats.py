@@ -54,7 +54,9 @@ def load_mni_anatomy(spacing: float = 1.0) -> dict[str, np.ndarray]:
     try:
         from nilearn import datasets
     except ImportError as e:
-        raise ImportError("the demo data needs nilearn: pip install 'metakd-monai[demo]' (or pip install nilearn).") from e
+        raise ImportError(
+            "the demo data needs nilearn: pip install 'metakd-monai[demo]' (or pip install nilearn)."
+        ) from e
     gm_img = datasets.load_mni152_gm_template(resolution=1)
     gm = np.asarray(gm_img.get_fdata(), dtype=np.float32)
     wm = np.asarray(datasets.load_mni152_wm_template(resolution=1).get_fdata(), dtype=np.float32)
@@ -93,9 +95,7 @@ def _deform(maps: dict[str, np.ndarray], rng: np.random.Generator) -> dict[str, 
     return {k: ndimage.affine_transform(v, matrix, offset=offset, order=1).astype(np.float32) for k, v in maps.items()}
 
 
-def _tumour(
-    tissue: dict[str, np.ndarray], rng: np.random.Generator, spacing: float
-) -> tuple[np.ndarray, np.ndarray]:
+def _tumour(tissue: dict[str, np.ndarray], rng: np.random.Generator, spacing: float) -> tuple[np.ndarray, np.ndarray]:
     """A random glioma: (label map with 0/1/2/4, smooth texture field) on the tissue grid."""
     shape = tissue["gm"].shape
     brain = (tissue["gm"] + tissue["wm"] + tissue["csf"]) > 0.5
@@ -153,9 +153,9 @@ def _render(
     )
     image = image * np.exp(coefs.reshape(image.shape))
     sigma = c["noise"] * max(c[k] for k in ("gm", "wm", "csf"))
-    noisy = np.sqrt(
-        (image + rng.normal(0, sigma, image.shape)) ** 2 + rng.normal(0, sigma, image.shape) ** 2
-    ).astype(np.float32)
+    noisy = np.sqrt((image + rng.normal(0, sigma, image.shape)) ** 2 + rng.normal(0, sigma, image.shape) ** 2).astype(
+        np.float32
+    )
     gain = rng.uniform(300.0, 1200.0)
     return np.where(brain, np.clip(noisy * gain, 1, 32000), 0).astype(np.int16)
 

@@ -10,7 +10,7 @@ from pathlib import Path
 __all__ = ["atomic_write", "atomic_write_text"]
 
 
-def atomic_write(path: str | os.PathLike, write: Callable[[str], None]) -> None:
+def atomic_write(path: str | os.PathLike, write: Callable[[str], object]) -> None:
     """Calls ``write(tmp_path)`` for a temporary file beside ``path``, then moves it onto ``path`` in one step.
 
     If ``write`` fails, ``path`` keeps its old content and the temporary file is removed. The temporary name keeps

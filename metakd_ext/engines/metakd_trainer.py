@@ -111,7 +111,9 @@ class MetaKDTrainer(SupervisedTrainer):
             raise ValueError("`meta_data_loader` is required when `meta_interval` > 0 and `meta_steps` > 0.")
         self.weight_learner = weight_learner
         self.meta_data_loader = meta_data_loader
-        self.meta_optimizer = meta_optimizer or torch.optim.Adam(weight_learner.parameters(), lr=1e-2, weight_decay=5e-4)
+        self.meta_optimizer = meta_optimizer or torch.optim.Adam(
+            weight_learner.parameters(), lr=1e-2, weight_decay=5e-4
+        )
         self.kd_loss = kd_loss or PairwiseModalityKDLoss()
         self.kd_weight = kd_weight
         self.meta_mode = look_up(MetaMode, meta_mode, "meta_mode")
@@ -256,7 +258,7 @@ class MetaKDTrainer(SupervisedTrainer):
         meta_batch: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
     ) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """Bi-level gradient: d L_meta(theta - lr * grad_theta L_train(theta, w)) / d w."""
-        params = {n: p for n, p in net.named_parameters() if p.requires_grad}
+        params: dict[str, torch.Tensor] = {n: p for n, p in net.named_parameters() if p.requires_grad}
         lr = self.unrolled_lr if self.unrolled_lr is not None else float(self.optimizer.param_groups[0]["lr"])
         x, y, m = train_batch
         with self._autocast():

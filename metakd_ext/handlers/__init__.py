@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from .checkpoint_saver import SaveWhen, StateDictSaver
 from .modality_weights import ModalityWeightsHandler
+from .subset_report import SubsetReportWriter
 from .utils import from_engine_channel
 
-__all__ = ["ModalityWeightsHandler", "SaveWhen", "StateDictSaver", "from_engine_channel"]
+__all__ = ["ModalityWeightsHandler", "SaveWhen", "StateDictSaver", "SubsetReportWriter", "from_engine_channel"]

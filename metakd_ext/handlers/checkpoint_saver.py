@@ -36,8 +36,11 @@ class StateDictSaver:
         save_dir: folder of the checkpoint.
         save_dict: name -> object with ``state_dict()``.
         filename: file name, e.g. ``model.pt``.
-        when: ``"best"`` when the engine's key metric improves (attach to the evaluator), ``"epoch"`` after every
-            epoch, or ``"completed"`` when the run ends.
+        when: ``"best"`` when the engine's key metric (``engine.state.key_metric_name``, higher is better) beats
+            its best since ``min_epoch`` (attach to the evaluator), ``"epoch"`` after every epoch, or
+            ``"completed"`` when the run ends.
+        min_epoch: with ``"best"``, epochs before this one are not candidates; set it to the first epoch of
+            missing-modality training so that a model which never saw a missing modality is not kept.
         logger_name: name of the Python logger.
     """
 
@@ -47,6 +50,7 @@ class StateDictSaver:
         save_dict: Mapping[str, object],
         filename: str = "model.pt",
         when: SaveWhen | str = SaveWhen.BEST,
+        min_epoch: int = 0,
         logger_name: str = "metakd",
     ) -> None:
         if not save_dict:
@@ -58,6 +62,8 @@ class StateDictSaver:
         self.save_dict = dict(save_dict)
         self.filename = filename
         self.when = look_up(SaveWhen, when, "when")
+        self.min_epoch = min_epoch
+        self.best_metric = float("-inf")
         self.logger = logging.getLogger(logger_name)
 
     @property
@@ -84,9 +90,12 @@ class StateDictSaver:
         atomic_write(self.path, lambda tmp: torch.save(content, tmp))
 
     def __call__(self, engine: Engine) -> None:
-        if self.when == SaveWhen.BEST and getattr(engine.state, "best_metric_epoch", -1) != engine.state.epoch:
-            return
+        detail = ""
+        if self.when == SaveWhen.BEST:
+            metric = engine.state.metrics.get(str(getattr(engine.state, "key_metric_name", "")))
+            if metric is None or engine.state.epoch < self.min_epoch or not float(metric) > self.best_metric:
+                return
+            self.best_metric = float(metric)
+            detail = f" (key metric {self.best_metric:.4f})"
         self.save()
-        metric = getattr(engine.state, "best_metric", None)
-        detail = f" (key metric {metric:.4f})" if self.when == SaveWhen.BEST and metric is not None else ""
         self.logger.info(f"epoch {engine.state.epoch}: saved {self.path}{detail}")

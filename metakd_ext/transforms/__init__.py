@@ -6,6 +6,7 @@ from .array import (
     LoadModalities,
     NormalizeModalityIntensity,
     RandDropModality,
+    RegionsToBratsLabel,
     SetModalities,
     modality_indices,
 )
@@ -15,6 +16,7 @@ from .dictionary import (
     LoadModalitiesd,
     NormalizeModalityIntensityd,
     RandDropModalityd,
+    RegionsToBratsLabeld,
     SetModalitiesd,
 )
 
@@ -29,6 +31,8 @@ __all__ = [
     "NormalizeModalityIntensityd",
     "RandDropModality",
     "RandDropModalityd",
+    "RegionsToBratsLabel",
+    "RegionsToBratsLabeld",
     "SetModalities",
     "SetModalitiesd",
     "modality_indices",

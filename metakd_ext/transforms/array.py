@@ -6,6 +6,7 @@ Missing modalities are all-zero channels.
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Sequence
 
@@ -23,8 +24,11 @@ __all__ = [
     "InferModalityMask",
     "NormalizeModalityIntensity",
     "BratsLabelToRegions",
+    "RegionsToBratsLabel",
     "modality_indices",
 ]
+
+logger = logging.getLogger("metakd")
 
 
 def _case_prefix(case: str | None) -> str:
@@ -84,20 +88,52 @@ class LoadModalities(Transform):
         self.loader = LoadImage(reader=reader, image_only=True, dtype=dtype)
 
     def __call__(
-        self, paths: Sequence[PathLike | None], case: str | None = None
+        self, paths: Sequence[PathLike | None] | PathLike, case: str | None = None
     ) -> tuple[MetaTensor, torch.Tensor]:
         """
         Args:
-            paths: M paths in modality order; None or "" for a missing modality.
-            case: case name for error messages.
+            paths: M paths in modality order (None or "" for a missing modality), or one path of an M-channel
+                image in which a missing modality is an all-zero channel.
+            case: case name for error messages and the log; stored in the image metadata as ``"case"``.
 
         Returns:
             ``(image, mask)``: (M, *spatial) MetaTensor with the first present file's metadata, (M,) bool mask.
 
         Raises:
             FileNotFoundError: a named file does not exist and ``allow_missing_files`` is False.
-            ValueError: no modality present, wrong number of paths, or files on different grids.
+            ValueError: no modality present, wrong number of paths or channels, or files on different grids.
         """
+        if isinstance(paths, (str, os.PathLike)):
+            image, mask = self._load_stacked(paths, case)
+        else:
+            image, mask = self._load_files(paths, case)
+        name = case or os.path.basename(str(image.meta.get("filename_or_obj", ""))).split(".")[0]
+        image.meta["case"] = name
+        flags = mask.tolist()
+        have = ", ".join(n for n, a in zip(self.modality_names, flags) if a)
+        missing = ", ".join(n for n, a in zip(self.modality_names, flags) if not a)
+        logger.info(f"case {name}: modalities {have}" + (f"; missing {missing}" if missing else ""))
+        return image, mask
+
+    def _load_stacked(self, path: PathLike, case: str | None) -> tuple[MetaTensor, torch.Tensor]:
+        prefix = _case_prefix(case)
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"{prefix}image file {path} does not exist.")
+        img = self.loader(path)
+        num = len(self.modality_names)
+        if img.ndim == 4 and img.shape[-1] == num and img.shape[0] != num:
+            img = img.permute(3, 0, 1, 2)
+        if img.ndim != 4 or img.shape[0] != num:
+            raise ValueError(
+                f"{prefix}{path} has shape {tuple(img.shape)}; a stacked image needs {num} channels "
+                f"({', '.join(self.modality_names)}), with an all-zero channel for a missing modality."
+            )
+        mask = InferModalityMask()(img)
+        if not bool(mask.any()):
+            raise ValueError(f"{prefix}every channel of {path} is zero; a case needs at least one modality.")
+        return MetaTensor(img.as_tensor().contiguous(), meta=dict(img.meta), applied_operations=[]), mask
+
+    def _load_files(self, paths: Sequence[PathLike | None], case: str | None) -> tuple[MetaTensor, torch.Tensor]:
         prefix = _case_prefix(case)
         if len(paths) != len(self.modality_names):
             raise ValueError(f"{prefix}expected {len(self.modality_names)} modality paths, got {len(paths)}.")
@@ -107,6 +143,7 @@ class LoadModalities(Transform):
                 continue
             if not os.path.exists(path):
                 if self.allow_missing_files:
+                    logger.warning(f"{prefix}{self.modality_names[m]} file {path} does not exist; treated as missing.")
                     continue
                 raise FileNotFoundError(
                     f"{prefix}{self.modality_names[m]} file {path} does not exist; fix the datalist, or remove the "
@@ -272,7 +309,9 @@ class NormalizeModalityIntensity(Transform):
             if not bool(fg.any()):
                 continue
             values = channel[fg]
-            q = torch.quantile(values[:: max(1, values.numel() // 1_000_000)], torch.tensor([self.lower, self.upper]) / 100)
+            q = torch.quantile(
+                values[:: max(1, values.numel() // 1_000_000)], torch.tensor([self.lower, self.upper]) / 100
+            )
             clipped = values.clamp(float(q[0]), float(q[1]))
             std = clipped.std() if clipped.numel() > 1 else clipped.new_tensor(0.0)
             channel[fg] = (clipped - clipped.mean()) / std.clamp_min(1e-8)
@@ -322,6 +361,28 @@ class BratsLabelToRegions(Transform):
         tc = (label == 1) | et
         wt = tc | (label == 2)
         return torch.stack([tc, wt, et]).float()
+
+
+class RegionsToBratsLabel(Transform):
+    """Binary region channels TC, WT, ET back to one BraTS label map: 2 in WT, 1 in TC, ``et_label`` in ET.
+
+    Args:
+        et_label: the value written for enhancing tumour (4 for BraTS 2018-2021, 3 from 2023 on).
+    """
+
+    def __init__(self, et_label: int = 4) -> None:
+        if et_label in (0, 1, 2):
+            raise ValueError(f"`et_label` must differ from 0, 1 and 2, got {et_label}.")
+        self.et_label = et_label
+
+    def __call__(self, img: NdarrayOrTensor) -> NdarrayOrTensor:
+        """(3, *spatial) binary regions -> (1, *spatial) uint8 label map, keeping the metadata."""
+        regions = convert_to_tensor(img, track_meta=isinstance(img, MetaTensor)) > 0.5
+        label = torch.zeros_like(regions[:1], dtype=torch.uint8)
+        label[regions[1:2]] = 2
+        label[regions[0:1]] = 1
+        label[regions[2:3]] = self.et_label
+        return label
 
 
 def _keep_channels(img: NdarrayOrTensor, keep: torch.Tensor) -> NdarrayOrTensor:

@@ -6,6 +6,7 @@ The availability mask travels in the data dictionary under ``mask_key`` (default
 
 from __future__ import annotations
 
+import os
 from collections.abc import Hashable, Mapping, Sequence
 
 import numpy as np
@@ -18,6 +19,7 @@ from .array import (
     LoadModalities,
     NormalizeModalityIntensity,
     RandDropModality,
+    RegionsToBratsLabel,
     SetModalities,
 )
 
@@ -28,6 +30,7 @@ __all__ = [
     "InferModalityMaskd",
     "NormalizeModalityIntensityd",
     "BratsLabelToRegionsd",
+    "RegionsToBratsLabeld",
     "LoadModalitiesD",
     "LoadModalitiesDict",
     "RandDropModalityD",
@@ -40,6 +43,8 @@ __all__ = [
     "NormalizeModalityIntensityDict",
     "BratsLabelToRegionsD",
     "BratsLabelToRegionsDict",
+    "RegionsToBratsLabelD",
+    "RegionsToBratsLabelDict",
 ]
 
 DEFAULT_MASK_KEY = "modality_mask"
@@ -49,7 +54,9 @@ class LoadModalitiesd(MapTransform):
     """Loads the files named by one key per modality into one (M, *spatial) image and its availability mask.
 
     A key that is absent, None or empty is a missing modality; so is a file that does not exist when
-    ``allow_missing_files`` is True (the case is then logged with what it lacks).
+    ``allow_missing_files`` is True. When no modality key is present and ``output_key`` holds a path, that file
+    is read as one M-channel image whose all-zero channels are the missing modalities (the 4-channel NIfTI of
+    MONAI Label). Each case is logged with the modalities it has.
 
     Args:
         keys: one key per modality, in channel order (e.g. ``["flair", "t1", "t1ce", "t2"]``).
@@ -78,7 +85,9 @@ class LoadModalitiesd(MapTransform):
     def __call__(self, data: Mapping[Hashable, object]) -> dict[Hashable, object]:
         d = dict(data)
         paths = [d.get(k) or None for k in self.keys]
-        d[self.output_key], d[self.mask_key] = self.loader(paths, case=_case(d, self.case_key))  # type: ignore[arg-type]
+        stacked = d.get(self.output_key)
+        source = stacked if not any(paths) and isinstance(stacked, (str, os.PathLike)) else paths
+        d[self.output_key], d[self.mask_key] = self.loader(source, case=_case(d, self.case_key))  # type: ignore[arg-type]
         return d
 
 
@@ -96,7 +105,9 @@ class RandDropModalityd(Randomizable, MapTransform):
         self.mask_key = mask_key
         self.dropper = RandDropModality(prob=prob)
 
-    def set_random_state(self, seed: int | None = None, state: np.random.RandomState | None = None) -> RandDropModalityd:
+    def set_random_state(
+        self, seed: int | None = None, state: np.random.RandomState | None = None
+    ) -> RandDropModalityd:
         super().set_random_state(seed, state)
         self.dropper.set_random_state(seed, state)
         return self
@@ -194,6 +205,20 @@ class BratsLabelToRegionsd(MapTransform):
         return d
 
 
+class RegionsToBratsLabeld(MapTransform):
+    """Dictionary version of :class:`metakd_ext.transforms.RegionsToBratsLabel`."""
+
+    def __init__(self, keys: KeysCollection, et_label: int = 4) -> None:
+        super().__init__(keys)
+        self.converter = RegionsToBratsLabel(et_label)
+
+    def __call__(self, data: Mapping[Hashable, object]) -> dict[Hashable, object]:
+        d = dict(data)
+        for key in self.key_iterator(d):
+            d[key] = self.converter(d[key])  # type: ignore[arg-type]
+        return d
+
+
 def _case(d: Mapping[Hashable, object], case_key: str) -> str | None:
     case = d.get(case_key)
     return None if case is None else str(case)
@@ -205,3 +230,4 @@ SetModalitiesD = SetModalitiesDict = SetModalitiesd
 InferModalityMaskD = InferModalityMaskDict = InferModalityMaskd
 NormalizeModalityIntensityD = NormalizeModalityIntensityDict = NormalizeModalityIntensityd
 BratsLabelToRegionsD = BratsLabelToRegionsDict = BratsLabelToRegionsd
+RegionsToBratsLabelD = RegionsToBratsLabelDict = RegionsToBratsLabeld

@@ -1,7 +1,9 @@
 from __future__ import annotations
 
+from .checkpoint import load_checkpoint
 from .enums import KDDistance, MetaMode, PairReduction, StrEnum, WeightInit, look_up
 from .modality_mask import infer_modality_mask, resolve_modality_mask
+from .subsets import all_subsets, parse_subsets, subset_mask
 
 __all__ = [
     "KDDistance",
@@ -10,6 +12,10 @@ __all__ = [
     "StrEnum",
     "WeightInit",
     "look_up",
+    "load_checkpoint",
+    "all_subsets",
+    "parse_subsets",
+    "subset_mask",
     "infer_modality_mask",
     "resolve_modality_mask",
 ]

@@ -44,7 +44,8 @@ def resolve_modality_mask(x: torch.Tensor, modality_mask: torch.Tensor | None) -
         mask = mask.expand(x.shape[0], -1)
     if mask.shape != x.shape[:2]:
         raise ValueError(
-            f"`modality_mask` must have shape (B, M) = {tuple(x.shape[:2])} to match the input, got {tuple(mask.shape)}."
+            f"`modality_mask` must have shape (B, M) = {tuple(x.shape[:2])} to match the input, "
+            f"got {tuple(mask.shape)}."
         )
     if not bool(mask.any(dim=1).all()):
         raise ValueError("`modality_mask` leaves a sample with no available modality; every sample needs at least one.")

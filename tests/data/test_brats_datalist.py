@@ -69,8 +69,9 @@ def test_external_split_files(tmp_path: Path) -> None:
         _touch_case(tmp_path / "data", f"C{i}", ["flair", "t1", "seg"])
     (tmp_path / "val.txt").write_text("C1\n# comment\n\nC2\n")
     (tmp_path / "meta.txt").write_text("C3\n")
-    d = write_brats_datalist(tmp_path / "data", tmp_path / "d.json", val_split=tmp_path / "val.txt",
-                             meta_split=tmp_path / "meta.txt")
+    d = write_brats_datalist(
+        tmp_path / "data", tmp_path / "d.json", val_split=tmp_path / "val.txt", meta_split=tmp_path / "meta.txt"
+    )
     assert [c["case"] for c in d["training"]] == ["C0"]
     assert [c["case"] for c in d["validation"]] == ["C1", "C2"]
     (tmp_path / "bad.txt").write_text("C9\n")

@@ -24,22 +24,22 @@ def _trainer(meta_mode: str = "first_order", **kwargs) -> MetaKDTrainer:
     torch.manual_seed(0)
     net = MultiEncoderUNet(channels=(4, 8, 16))
     learner = ModalityWeightLearner(4)
-    defaults = dict(
-        device="cpu",
-        max_epochs=1,
-        train_data_loader=_batches(2),
-        network=net,
-        optimizer=torch.optim.SGD(net.parameters(), lr=0.01),
-        loss_function=DiceCELoss(sigmoid=True),
-        weight_learner=learner,
-        meta_data_loader=_batches(2, seed=1),
-        meta_optimizer=torch.optim.Adam(learner.parameters(), lr=0.05),
-        decollate=False,
-        meta_mode=meta_mode,
-        meta_interval=1,
-        meta_steps=2,
-        modality_dropout=RandDropModality().set_random_state(0),
-    )
+    defaults = {
+        "device": "cpu",
+        "max_epochs": 1,
+        "train_data_loader": _batches(2),
+        "network": net,
+        "optimizer": torch.optim.SGD(net.parameters(), lr=0.01),
+        "loss_function": DiceCELoss(sigmoid=True),
+        "weight_learner": learner,
+        "meta_data_loader": _batches(2, seed=1),
+        "meta_optimizer": torch.optim.Adam(learner.parameters(), lr=0.05),
+        "decollate": False,
+        "meta_mode": meta_mode,
+        "meta_interval": 1,
+        "meta_steps": 2,
+        "modality_dropout": RandDropModality().set_random_state(0),
+    }
     defaults.update(kwargs)
     return MetaKDTrainer(**defaults)
 

@@ -15,7 +15,9 @@ def test_rand_drop_dict_stores_mask_and_replays() -> None:
 
     assert run(3) == run(3)
     assert run(3) != run(4)
-    out = RandDropModalityd(keys="image")({"image": torch.ones(4, 2, 2, 2), "modality_mask": torch.tensor([0, 1, 1, 1])})
+    out = RandDropModalityd(keys="image")(
+        {"image": torch.ones(4, 2, 2, 2), "modality_mask": torch.tensor([0, 1, 1, 1])}
+    )
     assert not out["modality_mask"][0]
     assert torch.equal(out["image"].flatten(1).amax(1).bool(), out["modality_mask"])
 

@@ -126,7 +126,8 @@ class MultiEncoderUNet(nn.Module):
         self.share_encoder = share_encoder
         num_encoders = 1 if share_encoder else num_modalities
         self.encoders = nn.ModuleList(
-            ModalityEncoder(spatial_dims, 1, channels, strides, norm, act, res_block, dropout) for _ in range(num_encoders)
+            ModalityEncoder(spatial_dims, 1, channels, strides, norm, act, res_block, dropout)
+            for _ in range(num_encoders)
         )
         self.fusions = nn.ModuleList(ModalityFusion(spatial_dims, num_modalities, c, c) for c in channels)
         self.decoder = nn.ModuleList(
@@ -142,7 +143,9 @@ class MultiEncoderUNet(nn.Module):
         """Spatial sizes of the input must be multiples of this."""
         return int(torch.tensor(self.strides).prod())
 
-    def encode(self, x: torch.Tensor, modality_mask: torch.Tensor | None = None) -> tuple[list[torch.Tensor], torch.Tensor]:
+    def encode(
+        self, x: torch.Tensor, modality_mask: torch.Tensor | None = None
+    ) -> tuple[list[torch.Tensor], torch.Tensor]:
         """Encodes each available modality on its own.
 
         Args:
@@ -188,7 +191,10 @@ class MultiEncoderUNet(nn.Module):
         return features, mask
 
     def decode(
-        self, features: Sequence[torch.Tensor], modality_mask: torch.Tensor, modality_weights: torch.Tensor | None = None
+        self,
+        features: Sequence[torch.Tensor],
+        modality_mask: torch.Tensor,
+        modality_weights: torch.Tensor | None = None,
     ) -> torch.Tensor:
         """Fuses per-modality features under an availability mask and decodes them.
 

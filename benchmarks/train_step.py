@@ -1,0 +1,150 @@
+"""Seconds per training iteration and peak memory: MetaKD vs the same network without KD / meta steps vs SegResNet.
+
+Each variant runs in a fresh subprocess (so its peak memory is its own), in interleaved rounds (A B C A B C ...)
+so that a noisy machine affects all alike; the median over rounds is reported, with ratios to the plain network.
+MetaKD's meta steps are amortised: the iterations timed include them at their configured interval.
+
+    python benchmarks/train_step.py --roi 64 --batch 2            # CPU here
+    python benchmarks/train_step.py --roi 128 --batch 2 --amp     # a GPU, with AMP
+
+Prints a Markdown table.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import statistics
+import subprocess
+import sys
+import time
+
+import torch
+
+VARIANTS = ("metakd", "plain", "segresnet")
+
+
+def _batches(n: int, batch: int, roi: int, device: torch.device) -> list[dict]:
+    g = torch.Generator().manual_seed(0)
+    out = []
+    for _ in range(n):
+        image = torch.randn(batch, 4, roi, roi, roi, generator=g)
+        label = (torch.rand(batch, 3, roi, roi, roi, generator=g) > 0.9).float()
+        out.append({"image": image.to(device), "label": label.to(device), "modality_mask": torch.ones(batch, 4).bool()})
+    return out
+
+
+def run_variant(args: argparse.Namespace) -> dict:
+    """Times one variant in this process; returns seconds per iteration and peak memory in MiB."""
+    from monai.engines import SupervisedTrainer
+    from monai.losses import DiceCELoss
+    from monai.networks.nets import SegResNet
+
+    from metakd_ext.engines import MetaKDTrainer
+    from metakd_ext.networks import ModalityWeightLearner, MultiEncoderUNet
+    from metakd_ext.transforms import RandDropModality
+
+    torch.manual_seed(0)
+    device = torch.device(args.device)
+    channels = tuple(int(c) for c in args.channels.split(","))
+    total = args.warmup + args.iters
+    data = _batches(total, args.batch, args.roi, device)
+    if args.variant == "segresnet":
+        net = SegResNet(spatial_dims=3, in_channels=4, out_channels=3, init_filters=channels[0]).to(device)
+    else:
+        net = MultiEncoderUNet(channels=channels).to(device)
+    loss = DiceCELoss(sigmoid=True, batch=True)
+    optimizer = torch.optim.SGD(net.parameters(), lr=1e-2, momentum=0.99, nesterov=True)
+    common = {
+        "device": device,
+        "max_epochs": 1,
+        "train_data_loader": data,
+        "network": net,
+        "optimizer": optimizer,
+        "loss_function": loss,
+        "amp": args.amp,
+        "decollate": False,
+    }
+    if args.variant == "metakd":
+        learner = ModalityWeightLearner(4).to(device)
+        trainer = MetaKDTrainer(
+            **common,
+            weight_learner=learner,
+            meta_data_loader=_batches(2, args.batch, args.roi, device),
+            meta_interval=args.meta_interval,
+            meta_steps=args.meta_steps,
+            missing_warmup_iters=0,
+            modality_dropout=RandDropModality().set_random_state(0),
+        )
+    else:
+        trainer = SupervisedTrainer(**common)
+    stamps: list[float] = []
+
+    def _stamp(_: object) -> None:
+        if device.type == "cuda":
+            torch.cuda.synchronize()
+        stamps.append(time.perf_counter())
+
+    from ignite.engine import Events
+
+    trainer.add_event_handler(Events.ITERATION_COMPLETED, _stamp)
+    if device.type == "cuda":
+        torch.cuda.reset_peak_memory_stats()
+    trainer.run()
+    timed = stamps[args.warmup - 1 :] if args.warmup > 0 else stamps
+    seconds = (timed[-1] - timed[0]) / (len(timed) - 1)
+    if device.type == "cuda":
+        peak = torch.cuda.max_memory_allocated() / 2**20
+    else:
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    return {"variant": args.variant, "seconds_per_iter": seconds, "peak_mib": peak}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--roi", type=int, default=64, help="cubic crop size")
+    parser.add_argument("--batch", type=int, default=2)
+    parser.add_argument("--channels", default="16,32,64,128,256", help="U-Net widths; SegResNet starts at the first")
+    parser.add_argument(
+        "--iters", type=int, default=20, help="timed iterations per round (a multiple of meta_interval)"
+    )
+    parser.add_argument("--warmup", type=int, default=2)
+    parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--meta_interval", type=int, default=10)
+    parser.add_argument("--meta_steps", type=int, default=2)
+    parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
+    parser.add_argument("--amp", action="store_true", help="automatic mixed precision (GPU)")
+    parser.add_argument("--variant", choices=VARIANTS, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.variant:
+        print(json.dumps(run_variant(args)))
+        return
+    results: dict[str, list[dict]] = {v: [] for v in VARIANTS}
+    for _ in range(args.rounds):
+        for variant in VARIANTS:
+            out = subprocess.run(
+                [sys.executable, __file__, *sys.argv[1:], "--variant", variant], capture_output=True, text=True
+            )
+            if out.returncode != 0:
+                raise SystemExit(f"variant {variant} failed:\n{out.stderr[-3000:]}")
+            results[variant].append(json.loads(out.stdout.strip().splitlines()[-1]))
+    device = (
+        torch.cuda.get_device_name() if args.device.startswith("cuda") else f"CPU ({torch.get_num_threads()} threads)"
+    )
+    print(
+        f"device {device}, ROI {args.roi}^3, batch {args.batch}, AMP {args.amp}, channels {args.channels}, "
+        f"meta step of {args.meta_steps} every {args.meta_interval} iterations, {args.rounds} rounds"
+    )
+    base = statistics.median(r["seconds_per_iter"] for r in results["plain"])
+    base_mem = statistics.median(r["peak_mib"] for r in results["plain"])
+    print("| variant | s / iteration | x plain | peak memory (MiB) | x plain |")
+    print("| --- | --- | --- | --- | --- |")
+    for variant in VARIANTS:
+        sec = statistics.median(r["seconds_per_iter"] for r in results[variant])
+        mem = statistics.median(r["peak_mib"] for r in results[variant])
+        print(f"| {variant} | {sec:.3f} | {sec / base:.2f} | {mem:.0f} | {mem / base_mem:.2f} |")
+
+
+if __name__ == "__main__":
+    main()

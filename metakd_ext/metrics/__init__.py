@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+from .brats_regions import (
+    BRATS_REGIONS,
+    EMPTY_HD95,
+    brats_region_scores,
+    dice_score,
+    hd95_score,
+    remove_small_et,
+)
+from .subset_summary import MEAN_ROW, SCORE_COLUMNS, summarize_subsets
+
+__all__ = [
+    "BRATS_REGIONS",
+    "EMPTY_HD95",
+    "brats_region_scores",
+    "dice_score",
+    "hd95_score",
+    "remove_small_et",
+    "MEAN_ROW",
+    "SCORE_COLUMNS",
+    "summarize_subsets",
+]

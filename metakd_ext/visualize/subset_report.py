@@ -1,0 +1,148 @@
+"""Files of a missing-modality evaluation: per-case CSV, summary table (CSV, Markdown) and heatmap."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+from collections.abc import Sequence
+from pathlib import Path
+
+import numpy as np
+
+from metakd_ext.data.io import atomic_write, atomic_write_text
+from metakd_ext.metrics.brats_regions import EMPTY_HD95
+from metakd_ext.metrics.subset_summary import MEAN_ROW, SCORE_COLUMNS, summarize_subsets
+
+__all__ = ["PER_CASE", "WEIGHTS", "write_per_case", "read_per_case", "render_report"]
+
+PER_CASE = "per_case.csv"
+WEIGHTS = "modality_weights.json"
+_HEATMAP_COLUMNS = (("dice_et", "ET"), ("dice_tc", "TC"), ("dice_wt", "WT"), ("dice_et_post", "ET post"))
+
+
+def _csv_text(rows: Sequence[dict], columns: Sequence[str]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def write_per_case(eval_dir: str | os.PathLike, rows: Sequence[dict], weights: dict[str, float] | None) -> None:
+    """Writes ``per_case.csv`` (one row per case and subset) and the learned modality weights."""
+    out = Path(eval_dir)
+    atomic_write_text(
+        out / PER_CASE, _csv_text(rows, ["case", "subset", "available", "label_et_voxels", *SCORE_COLUMNS])
+    )
+    if weights is not None:
+        atomic_write_text(out / WEIGHTS, json.dumps(weights, indent=2) + "\n")
+
+
+def read_per_case(eval_dir: str | os.PathLike) -> tuple[list[dict], dict[str, float] | None]:
+    """Reads what :func:`write_per_case` wrote.
+
+    Raises:
+        FileNotFoundError: ``per_case.csv`` is missing (run the evaluation first).
+    """
+    path = Path(eval_dir) / PER_CASE
+    if not path.is_file():
+        raise FileNotFoundError(f"{path} not found; run the bundle's evaluate config first, or check --eval_dir.")
+    with path.open() as f:
+        rows = list(csv.DictReader(f))
+    weights_path = Path(eval_dir) / WEIGHTS
+    weights = json.loads(weights_path.read_text()) if weights_path.is_file() else None
+    return rows, weights
+
+
+def _pct(mean: float, std: float) -> str:
+    return f"{100 * mean:.2f} ± {100 * std:.2f}" if not np.isnan(std) else f"{100 * mean:.2f}"
+
+
+def _mm(mean: float, std: float) -> str:
+    return f"{mean:.2f} ± {std:.2f}" if not np.isnan(std) else f"{mean:.2f}"
+
+
+def render_report(
+    eval_dir: str | os.PathLike, subsets: Sequence[str] | None = None, et_min_voxels: int | None = None
+) -> str:
+    """Writes ``summary.csv``, ``summary.md`` and ``summary.png`` from ``per_case.csv``; returns the Markdown.
+
+    Args:
+        eval_dir: folder of ``per_case.csv``.
+        subsets: table order of the subsets; default the order in which they first occur in the file.
+        et_min_voxels: the ET post-processing threshold, for the note under the table.
+    """
+    out = Path(eval_dir)
+    rows, weights = read_per_case(out)
+    order = list(subsets) if subsets is not None else list(dict.fromkeys(r["subset"] for r in rows))
+    table = summarize_subsets(rows, order)
+    columns = ["subset", "cases"] + [f"{c}_{s}" for c in SCORE_COLUMNS for s in ("mean", "std")]
+    atomic_write_text(out / "summary.csv", _csv_text(table, columns))
+    cases = sorted({r["case"] for r in rows})
+    no_et = sorted({r["case"] for r in rows if int(r["label_et_voxels"]) == 0})
+    lines = [
+        "# Missing-modality evaluation",
+        "",
+        f"{len(cases)} cases, {len(table) - 1} modality subsets. Dice in %, HD95 in mm, mean ± standard deviation "
+        "over cases; the last row is the mean over subsets (± the spread across subsets).",
+        "",
+    ]
+    if weights:
+        lines += ["Learned modality weights: " + ", ".join(f"{k} {v:.4f}" for k, v in weights.items()), ""]
+    lines += [
+        "| subset | cases | Dice ET | Dice TC | Dice WT | HD95 ET | HD95 TC | HD95 WT | Dice ET post | HD95 ET post |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for t in table:
+        name = f"**{t['subset']}**" if t["subset"] == MEAN_ROW else t["subset"]
+        dice = [_pct(t[f"{c}_mean"], t[f"{c}_std"]) for c in ("dice_et", "dice_tc", "dice_wt")]
+        hd = [_mm(t[f"{c}_mean"], t[f"{c}_std"]) for c in ("hd95_et", "hd95_tc", "hd95_wt")]
+        post = [_pct(t["dice_et_post_mean"], t["dice_et_post_std"]), _mm(t["hd95_et_post_mean"], t["hd95_et_post_std"])]
+        lines.append(f"| {name} | {t['cases']} | " + " | ".join(dice + hd + post) + " |")
+    threshold = f"{et_min_voxels} voxels" if et_min_voxels is not None else "`et_min_voxels`"
+    lines += [
+        "",
+        f"ET post: a predicted ET smaller than {threshold} counts as none (its voxels stay in TC).",
+        f"{len(no_et)} of {len(cases)} cases have no ET in the ground truth"
+        + (f" ({', '.join(no_et)})" if no_et else "")
+        + "; as in the BraTS challenge, such a case scores ET Dice 1 and HD95 0 where the prediction has no ET, "
+        f"else Dice 0 and HD95 {EMPTY_HD95}. An empty region in exactly one of prediction and ground truth "
+        f"scores HD95 {EMPTY_HD95} for every region.",
+    ]
+    markdown = "\n".join(lines) + "\n"
+    atomic_write_text(out / "summary.md", markdown)
+    _heatmap(out / "summary.png", table)
+    return markdown
+
+
+def _heatmap(path: Path, table: Sequence[dict]) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    values = np.array([[100 * t[f"{c}_mean"] for c, _ in _HEATMAP_COLUMNS] for t in table])
+    fig, ax = plt.subplots(figsize=(6.5, 0.42 * len(table) + 1.6))
+    im = ax.imshow(values, cmap="viridis", vmin=0, vmax=100, aspect="auto")
+    ax.set_xticks(range(len(_HEATMAP_COLUMNS)), [name for _, name in _HEATMAP_COLUMNS])
+    ax.set_yticks(range(len(table)), [t["subset"] for t in table])
+    ax.xaxis.tick_top()
+    for i in range(values.shape[0]):
+        for j in range(values.shape[1]):
+            ax.text(
+                j,
+                i,
+                f"{values[i, j]:.1f}",
+                ha="center",
+                va="center",
+                color="black" if values[i, j] > 60 else "white",
+                fontsize=9,
+            )
+    ax.axhline(len(table) - 1.5, color="white", linewidth=2)
+    fig.colorbar(im, ax=ax, label="mean Dice (%)")
+    ax.set_title("Dice by available modalities", pad=28)
+    fig.tight_layout()
+    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=120))
+    plt.close(fig)

@@ -1,0 +1,67 @@
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BUNDLE = Path(__file__).resolve().parents[2] / "bundles" / "metakd_brats"
+CONFIGS = BUNDLE / "configs"
+
+TINY = {
+    "roi_size": "[32,32,32]",
+    "network_channels": "[4,8,16]",
+    "epochs": "1",
+    "val_interval": "1",
+    "batch_size": "2",
+    "num_workers": "0",
+    "meta_interval": "1",
+    "meta_warmup_interval": "1",
+    "meta_steps": "1",
+    "missing_warmup_iters": "1",
+    "sw_batch_size": "4",
+    "sw_overlap": "0.25",
+}
+"""Top-level overrides that make a bundle run take seconds on a CPU."""
+
+
+def config_list(*names: str) -> str:
+    return "[" + ",".join(f"'{CONFIGS / n}'" for n in names) + "]"
+
+
+def run_bundle(
+    args: list[str], cwd: Path, overrides: dict[str, str], timeout: int = 900
+) -> subprocess.CompletedProcess:
+    """Runs ``python -m monai.bundle run ...`` (or a given launcher) from ``cwd`` with ``--key value`` overrides."""
+    flat = [item for k, v in overrides.items() for item in (f"--{k}", v)]
+    env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"}
+    return subprocess.run(
+        [*args, *flat], cwd=cwd, capture_output=True, text=True, timeout=timeout, env=env, check=False
+    )
+
+
+def monai_bundle_run(cwd: Path, config_files: str, overrides: dict[str, str]) -> subprocess.CompletedProcess:
+    return run_bundle(
+        [
+            sys.executable,
+            "-m",
+            "monai.bundle",
+            "run",
+            "training",
+            "--config_file",
+            config_files,
+            "--bundle_root",
+            str(BUNDLE),
+            "--logging_file",
+            str(CONFIGS / "logging.conf"),
+        ],
+        cwd,
+        overrides,
+    )
+
+
+@pytest.fixture()
+def bundle_dir() -> Path:
+    return BUNDLE

@@ -1,0 +1,199 @@
+from __future__ import annotations
+
+import csv
+import json
+import shutil
+import sys
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pytest
+import torch
+
+from metakd_ext.networks import ModalityWeightLearner, MultiEncoderUNet
+
+from .conftest import CONFIGS, config_list, run_bundle
+
+pytestmark = pytest.mark.slow
+
+CHANNELS = "[4,8,16]"
+MODALITIES = ("flair", "t1", "t1ce", "t2")
+
+
+@pytest.fixture(scope="module")
+def ckpt_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A checkpoint of an untrained tiny network: enough to check what the configs write."""
+    out = tmp_path_factory.mktemp("models")
+    torch.manual_seed(0)
+    net = MultiEncoderUNet(channels=(4, 8, 16))
+    torch.save({"model": net.state_dict(), "weight_learner": ModalityWeightLearner(4).state_dict()}, out / "model.pt")
+    return out
+
+
+def _evaluate(repo_root: Path, bundle_dir: Path, overrides: dict[str, str]):
+    return run_bundle(
+        [
+            sys.executable,
+            "-m",
+            "monai.bundle",
+            "run",
+            "--config_file",
+            config_list("train.json", "evaluate.json"),
+            "--bundle_root",
+            str(bundle_dir),
+            "--logging_file",
+            str(CONFIGS / "logging.conf"),
+        ],
+        repo_root,
+        {"roi_size": "[32,32,32]", "network_channels": CHANNELS, "num_workers": "0", "sw_batch_size": "4", **overrides},
+    )
+
+
+def _two_case_datalist(demo_dir: Path, tmp_path: Path) -> Path:
+    datalist = json.loads((demo_dir / "datalist.json").read_text())
+    cases = (datalist["training"] + datalist["validation"])[:2]
+    path = tmp_path / "datalist.json"
+    path.write_text(json.dumps({"validation": cases}))
+    return path
+
+
+def test_evaluate_three_subsets(demo_dir: Path, tmp_path: Path, repo_root: Path, bundle_dir: Path, ckpt_dir: Path):
+    out = tmp_path / "eval"
+    result = _evaluate(
+        repo_root,
+        bundle_dir,
+        {
+            "dataset_dir": str(demo_dir),
+            "datalist": str(_two_case_datalist(demo_dir, tmp_path)),
+            "ckpt_dir": str(ckpt_dir),
+            "output_dir": str(out),
+            "subsets": "['t1ce+t2','flair','flair+t1+t1ce+t2']",
+        },
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    for name in ("per_case.csv", "summary.csv", "summary.md", "summary.png", "modality_weights.json"):
+        assert (out / name).is_file(), name
+    with (out / "per_case.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 6
+    assert {"dice_et", "dice_tc", "dice_wt", "hd95_et", "hd95_tc", "hd95_wt", "dice_et_post"} <= set(rows[0])
+    assert not any("/" in r["case"] for r in rows)
+    with (out / "summary.csv").open() as f:
+        table = [r["subset"] for r in csv.DictReader(f)]
+    assert table == ["flair", "t1ce+t2", "flair+t1+t1ce+t2", "mean over subsets"]
+    markdown = (out / "summary.md").read_text()
+    assert "Learned modality weights: flair" in markdown and "no ET in the ground truth" in markdown
+
+
+def test_evaluate_all_fifteen(demo_dir: Path, tmp_path: Path, repo_root: Path, bundle_dir: Path, ckpt_dir: Path):
+    out = tmp_path / "eval"
+    result = _evaluate(
+        repo_root,
+        bundle_dir,
+        {
+            "dataset_dir": str(demo_dir),
+            "datalist": str(_two_case_datalist(demo_dir, tmp_path)),
+            "ckpt_dir": str(ckpt_dir),
+            "output_dir": str(out),
+        },
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    with (out / "summary.csv").open() as f:
+        table = [r["subset"] for r in csv.DictReader(f)]
+    assert len(table) == 16 and table[0] == "flair" and table[14] == "flair+t1+t1ce+t2"
+
+
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"subsets": "['flair+pd']"}, "unknown modality subset 'flair+pd'"),
+        ({"network_channels": "[8,16,32]"}, "does not fit the model"),
+    ],
+)
+def test_evaluate_bad_input(overrides, message, demo_dir, tmp_path, repo_root, bundle_dir, ckpt_dir) -> None:
+    result = _evaluate(
+        repo_root,
+        bundle_dir,
+        {
+            "dataset_dir": str(demo_dir),
+            "ckpt_dir": str(ckpt_dir),
+            "output_dir": str(tmp_path / "eval"),
+            **overrides,
+        },
+    )
+    assert result.returncode != 0 and message in result.stdout + result.stderr
+
+
+def _infer(repo_root: Path, bundle_dir: Path, ckpt_dir: Path, overrides: dict[str, str]):
+    return run_bundle(
+        [
+            sys.executable,
+            "-m",
+            "monai.bundle",
+            "run",
+            "--config_file",
+            str(CONFIGS / "inference.json"),
+            "--bundle_root",
+            str(bundle_dir),
+            "--logging_file",
+            str(CONFIGS / "logging.conf"),
+        ],
+        repo_root,
+        {
+            "roi_size": "[64,64,64]",
+            "sw_overlap": "0.25",
+            "network_channels": CHANNELS,
+            "num_workers": "0",
+            "sw_batch_size": "4",
+            "ckpt_path": str(ckpt_dir / "model.pt"),
+            **overrides,
+        },
+    )
+
+
+def _check_prediction(pred: Path, reference: Path) -> None:
+    out, ref = nib.load(pred), nib.load(reference)
+    assert out.shape == ref.shape
+    assert np.allclose(out.affine, ref.affine)
+    assert out.get_data_dtype() == np.uint8
+    assert set(np.unique(np.asarray(out.dataobj))) <= {0, 1, 2, 4}
+
+
+def test_infer_real_case_without_t1ce(brats18_dir, tmp_path, repo_root, bundle_dir, ckpt_dir) -> None:
+    case = "Brats18_2013_3_1"
+    inputs = tmp_path / "in"
+    shutil.copytree(brats18_dir / case, inputs / case)
+    (inputs / case / f"{case}_t1ce.nii.gz").unlink()
+    result = _infer(repo_root, bundle_dir, ckpt_dir, {"input_dir": str(inputs), "output_dir": str(tmp_path / "out")})
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert f"case {case}: modalities flair, t1, t2; missing t1ce" in result.stdout + result.stderr
+    _check_prediction(tmp_path / "out" / f"{case}_seg.nii.gz", inputs / case / f"{case}_flair.nii.gz")
+
+    stacked = tmp_path / "stacked"
+    stacked.mkdir()
+    volumes = [
+        np.asarray(nib.load(inputs / case / f"{case}_{m}.nii.gz").dataobj) if m != "t1ce" else None for m in MODALITIES
+    ]
+    zero = np.zeros_like(volumes[0])
+    ref = nib.load(inputs / case / f"{case}_flair.nii.gz")
+    nib.save(
+        nib.Nifti1Image(np.stack([zero if v is None else v for v in volumes], -1), ref.affine),
+        stacked / f"{case}.nii.gz",
+    )
+    result = _infer(repo_root, bundle_dir, ckpt_dir, {"input_dir": str(stacked), "output_dir": str(tmp_path / "o2")})
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "missing t1ce" in result.stdout + result.stderr
+    _check_prediction(tmp_path / "o2" / f"{case}_seg.nii.gz", inputs / case / f"{case}_flair.nii.gz")
+
+
+def test_infer_case_without_any_modality(tmp_path, repo_root, bundle_dir, ckpt_dir) -> None:
+    datalist = tmp_path / "d.json"
+    datalist.write_text(json.dumps({"testing": [{"case": "Empty_1", "flair": "Empty_1/Empty_1_flair.nii.gz"}]}))
+    result = _infer(
+        repo_root,
+        bundle_dir,
+        ckpt_dir,
+        {"dataset_dir": str(tmp_path), "datalist": str(datalist), "output_dir": str(tmp_path / "out")},
+    )
+    assert result.returncode != 0 and "case Empty_1: no modality image found" in result.stdout + result.stderr

@@ -1,0 +1,152 @@
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import nibabel as nib
+import numpy as np
+import pytest
+import torch
+from monai.bundle import ConfigParser, ConfigWorkflow
+
+from metakd_ext.data import write_brats_datalist
+
+from .conftest import CONFIGS, TINY, config_list, monai_bundle_run, run_bundle
+
+pytestmark = pytest.mark.slow
+
+
+def _outputs(tmp_path: Path, data: Path) -> dict[str, str]:
+    return {
+        **TINY,
+        "dataset_dir": str(data),
+        "datalist": str(data / "datalist.json"),
+        "output_dir": str(tmp_path / "runs"),
+        "ckpt_dir": str(tmp_path / "models"),
+    }
+
+
+def _assert_trained(result, tmp_path: Path, overrides: dict[str, str]) -> None:
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    log = result.stdout + result.stderr
+    assert "val_dice_wt" in log and "modality weights: flair" in log and "best model:" in log
+    ckpt = torch.load(tmp_path / "models" / "model.pt", weights_only=True)
+    assert set(ckpt) == {"model", "weight_learner"}
+    parser = ConfigParser()
+    parser.read_config(str(CONFIGS / "train.json"))
+    parser["network_channels"] = eval(overrides["network_channels"])
+    fresh = parser.get_parsed_content("network_def")
+    fresh.load_state_dict(ckpt["model"])
+    x = torch.rand(1, 4, 32, 32, 32)
+    x[:, 2] = 0
+    assert fresh.eval()(x).shape == (1, 3, 32, 32, 32)
+    assert any((tmp_path / "runs").glob("events.out.tfevents*"))
+
+
+def test_train_from_repo_root_on_demo(demo_dir: Path, tmp_path: Path, repo_root: Path) -> None:
+    overrides = _outputs(tmp_path, demo_dir)
+    result = monai_bundle_run(repo_root, config_list("train.json"), overrides)
+    _assert_trained(result, tmp_path, overrides)
+
+
+def test_train_on_real_brats(brats18_dir: Path, tmp_path: Path, repo_root: Path) -> None:
+    data = tmp_path / "brats"
+    write_brats_datalist(brats18_dir, tmp_path / "datalist.json", val_fraction=0.125, num_meta=1, seed=0)
+    overrides = _outputs(tmp_path, brats18_dir)
+    overrides.update({"datalist": str(tmp_path / "datalist.json"), "roi_size": "[64,64,64]", "sw_overlap": "0"})
+    result = monai_bundle_run(repo_root, config_list("train.json"), overrides)
+    _assert_trained(result, tmp_path, overrides)
+    assert not data.exists()
+
+
+def test_torchrun_two_cpu_processes(demo_dir: Path, tmp_path: Path, repo_root: Path, bundle_dir: Path) -> None:
+    overrides = _outputs(tmp_path, demo_dir)
+    result = run_bundle(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--nproc_per_node=2",
+            "--master_port=29517",
+            "-m",
+            "monai.bundle",
+            "run",
+            "training",
+            "--config_file",
+            config_list("train.json", "multi_gpu_train.json"),
+            "--bundle_root",
+            str(bundle_dir),
+            "--logging_file",
+            str(CONFIGS / "logging.conf"),
+        ],
+        repo_root,
+        overrides,
+    )
+    _assert_trained(result, tmp_path, overrides)
+
+
+def test_check_properties_is_empty(bundle_dir: Path, demo_dir: Path) -> None:
+    workflow = ConfigWorkflow(
+        config_file=str(CONFIGS / "train.json"),
+        meta_file=str(CONFIGS / "metadata.json"),
+        logging_file=str(CONFIGS / "logging.conf"),
+        workflow_type="train",
+        bundle_root=str(bundle_dir),
+        dataset_dir=str(demo_dir),
+    )
+    workflow.initialize()
+    assert not workflow.check_properties()
+
+
+def _preprocess(data: Path, case: str) -> None:
+    parser = ConfigParser()
+    parser.read_config(str(CONFIGS / "train.json"))
+    parser.update({"dataset_dir": str(data), "roi_size": [32, 32, 32]})
+    entry = {"case": case, "label": str(data / case / f"{case}_seg.nii.gz")}
+    entry.update({m: str(data / case / f"{case}_{m}.nii.gz") for m in ("flair", "t1", "t1ce", "t2")})
+    parser.get_parsed_content("train#preprocessing")(entry)
+
+
+def _first_case(data: Path) -> str:
+    return sorted(p.name for p in data.iterdir() if p.is_dir())[0]
+
+
+def test_bad_input_different_shapes(demo_copy: Path) -> None:
+    case = _first_case(demo_copy)
+    path = demo_copy / case / f"{case}_t1ce.nii.gz"
+    img = nib.load(path)
+    nib.save(nib.Nifti1Image(np.asarray(img.dataobj)[:, :, :-5], img.affine), path)
+    with pytest.raises(Exception) as info:
+        _preprocess(demo_copy, case)
+    assert f"case {case}: t1ce has shape" in "".join(str(e) for e in _chain(info.value))
+
+
+def test_bad_input_unknown_label(demo_copy: Path, tmp_path: Path, repo_root: Path) -> None:
+    case = _first_case(demo_copy)
+    path = demo_copy / case / f"{case}_seg.nii.gz"
+    img = nib.load(path)
+    seg = np.asarray(img.dataobj).copy()
+    seg[seg == 4] = 3
+    nib.save(nib.Nifti1Image(seg, img.affine), path)
+    with pytest.raises(Exception) as info:
+        _preprocess(demo_copy, case)
+    assert f"case {case}: label map" in "".join(str(e) for e in _chain(info.value))
+    result = monai_bundle_run(repo_root, config_list("train.json"), _outputs(tmp_path, demo_copy))
+    assert result.returncode != 0 and f"case {case}: label map" in result.stdout + result.stderr
+
+
+def test_bad_input_no_cases(tmp_path: Path, repo_root: Path) -> None:
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    result = run_bundle(
+        [sys.executable, "-m", "metakd_ext", "datalist", "brats"],
+        repo_root,
+        {"data_dir": str(empty), "output": str(tmp_path / "d.json")},
+    )
+    assert result.returncode == 2 and "no BraTS cases found" in result.stderr
+
+
+def _chain(e: BaseException | None):
+    while e is not None:
+        yield e
+        e = e.__cause__ or e.__context__

@@ -1,0 +1,34 @@
+from __future__ import annotations
+
+import pytest
+import torch
+
+from metakd_ext.inferers import SubsetSlidingWindowInferer
+from metakd_ext.networks import MultiEncoderUNet
+from metakd_ext.utils import all_subsets, subset_mask
+
+NAMES = ["flair", "t1", "t1ce", "t2"]
+
+
+def test_fast_path_equals_plain_path() -> None:
+    torch.manual_seed(0)
+    net = MultiEncoderUNet(channels=(4, 8, 16)).eval()
+    x = torch.randn(1, 4, 24, 20, 28)
+    subsets = {s: subset_mask(s, NAMES) for s in all_subsets(NAMES)}
+    kwargs = {"roi_size": (16, 16, 16), "sw_batch_size": 3, "overlap": 0.5}
+    with torch.no_grad():
+        fast = SubsetSlidingWindowInferer(**kwargs, fast=True)(x, net, subsets)
+        plain = SubsetSlidingWindowInferer(**kwargs, fast=False)(x, net, subsets)
+    assert set(fast) == set(subsets)
+    for s in subsets:
+        assert fast[s].shape == (1, 3, 24, 20, 28)
+        assert torch.allclose(fast[s], plain[s], atol=1e-4), s
+    assert not torch.allclose(fast["flair"], fast["t1"])
+
+
+def test_subset_beyond_available_is_an_error() -> None:
+    net = MultiEncoderUNet(channels=(4, 8)).eval()
+    x = torch.randn(1, 4, 8, 8, 8)
+    x[:, 2] = 0
+    with pytest.raises(ValueError, match="subset t1ce needs a modality the image does not have"):
+        SubsetSlidingWindowInferer(8)(x, net, {"t1ce": subset_mask("t1ce", NAMES)})

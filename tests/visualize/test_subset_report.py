@@ -1,0 +1,27 @@
+from __future__ import annotations
+
+import csv
+
+from metakd_ext.cli import main
+from metakd_ext.metrics import SCORE_COLUMNS
+from metakd_ext.visualize import render_report, write_per_case
+
+
+def test_render_and_report_command(tmp_path, capsys) -> None:
+    rows = [
+        {"case": c, "subset": s, "available": "a+b", "label_et_voxels": et, **dict.fromkeys(SCORE_COLUMNS, v)}
+        for c, et in (("c1", 0), ("c2", 40))
+        for s, v in (("a", 0.5), ("b", 0.7), ("a+b", 0.9))
+    ]
+    write_per_case(tmp_path, rows, {"a": 0.4, "b": 0.6})
+    markdown = render_report(tmp_path, ["a", "b", "a+b"], et_min_voxels=500)
+    assert "| a+b | 2 | 90.00 ± 0.00" in markdown
+    assert "a 0.4000, b 0.6000" in markdown and "1 of 2 cases have no ET in the ground truth (c1)" in markdown
+    with (tmp_path / "summary.csv").open() as f:
+        table = list(csv.DictReader(f))
+    assert [t["subset"] for t in table] == ["a", "b", "a+b", "mean over subsets"]
+    assert (tmp_path / "summary.png").stat().st_size > 1000
+    (tmp_path / "summary.md").unlink()
+    main(["report", "--eval_dir", str(tmp_path)])
+    assert "| a+b | 2 |" in capsys.readouterr().out
+    assert (tmp_path / "summary.md").is_file()
