@@ -1,5 +1,11 @@
 """Seconds per training iteration and peak memory: MetaKD vs the same network without KD / meta steps vs SegResNet.
 
+Variants: ``metakd_full`` (MetaKD in its warm-up: every modality present, KD and meta steps), ``metakd_drop``
+(MetaKD with random missing modalities per sample: the encoders of dropped modalities do not run), ``plain``
+(the same multi-encoder network, all modalities, no KD, no meta steps) and ``segresnet`` (MONAI's SegResNet on
+the 4-channel input, ``init_filters`` the first U-Net width). Peak memory is the GPU's peak allocation, or on a
+CPU the peak resident size of the process (imports included).
+
 Each variant runs in a fresh subprocess (so its peak memory is its own), in interleaved rounds (A B C A B C ...)
 so that a noisy machine affects all alike; the median over rounds is reported, with ratios to the plain network.
 MetaKD's meta steps are amortised: the iterations timed include them at their configured interval.
@@ -22,7 +28,7 @@ import time
 
 import torch
 
-VARIANTS = ("metakd", "plain", "segresnet")
+VARIANTS = ("metakd_full", "metakd_drop", "plain", "segresnet")
 
 
 def _batches(n: int, batch: int, roi: int, device: torch.device) -> list[dict]:
@@ -66,7 +72,7 @@ def run_variant(args: argparse.Namespace) -> dict:
         "amp": args.amp,
         "decollate": False,
     }
-    if args.variant == "metakd":
+    if args.variant.startswith("metakd"):
         learner = ModalityWeightLearner(4).to(device)
         trainer = MetaKDTrainer(
             **common,

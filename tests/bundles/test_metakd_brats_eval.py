@@ -58,7 +58,8 @@ def _two_case_datalist(demo_dir: Path, tmp_path: Path) -> Path:
     return path
 
 
-def test_evaluate_three_subsets(demo_dir: Path, tmp_path: Path, repo_root: Path, bundle_dir: Path, ckpt_dir: Path):
+def _evaluate_two_cases(demo_dir, tmp_path, repo_root, bundle_dir, ckpt_dir, **overrides: str) -> Path:
+    """Evaluates two demo cases; returns the output folder."""
     out = tmp_path / "eval"
     result = _evaluate(
         repo_root,
@@ -68,10 +69,22 @@ def test_evaluate_three_subsets(demo_dir: Path, tmp_path: Path, repo_root: Path,
             "datalist": str(_two_case_datalist(demo_dir, tmp_path)),
             "ckpt_dir": str(ckpt_dir),
             "output_dir": str(out),
-            "subsets": "['t1ce+t2','flair','flair+t1+t1ce+t2']",
+            **overrides,
         },
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return out
+
+
+def _summary_subsets(out: Path) -> list[str]:
+    with (out / "summary.csv").open() as f:
+        return [r["subset"] for r in csv.DictReader(f)]
+
+
+def test_evaluate_three_subsets(demo_dir: Path, tmp_path: Path, repo_root: Path, bundle_dir: Path, ckpt_dir: Path):
+    out = _evaluate_two_cases(
+        demo_dir, tmp_path, repo_root, bundle_dir, ckpt_dir, subsets="['t1ce+t2','flair','flair+t1+t1ce+t2']"
+    )
     for name in ("per_case.csv", "summary.csv", "summary.md", "summary.png", "modality_weights.json"):
         assert (out / name).is_file(), name
     with (out / "per_case.csv").open() as f:
@@ -79,28 +92,13 @@ def test_evaluate_three_subsets(demo_dir: Path, tmp_path: Path, repo_root: Path,
     assert len(rows) == 6
     assert {"dice_et", "dice_tc", "dice_wt", "hd95_et", "hd95_tc", "hd95_wt", "dice_et_post"} <= set(rows[0])
     assert not any("/" in r["case"] for r in rows)
-    with (out / "summary.csv").open() as f:
-        table = [r["subset"] for r in csv.DictReader(f)]
-    assert table == ["flair", "t1ce+t2", "flair+t1+t1ce+t2", "mean over subsets"]
+    assert _summary_subsets(out) == ["flair", "t1ce+t2", "flair+t1+t1ce+t2", "mean over subsets"]
     markdown = (out / "summary.md").read_text()
     assert "Learned modality weights: flair" in markdown and "no ET in the ground truth" in markdown
 
 
 def test_evaluate_all_fifteen(demo_dir: Path, tmp_path: Path, repo_root: Path, bundle_dir: Path, ckpt_dir: Path):
-    out = tmp_path / "eval"
-    result = _evaluate(
-        repo_root,
-        bundle_dir,
-        {
-            "dataset_dir": str(demo_dir),
-            "datalist": str(_two_case_datalist(demo_dir, tmp_path)),
-            "ckpt_dir": str(ckpt_dir),
-            "output_dir": str(out),
-        },
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    with (out / "summary.csv").open() as f:
-        table = [r["subset"] for r in csv.DictReader(f)]
+    table = _summary_subsets(_evaluate_two_cases(demo_dir, tmp_path, repo_root, bundle_dir, ckpt_dir))
     assert len(table) == 16 and table[0] == "flair" and table[14] == "flair+t1+t1ce+t2"
 
 

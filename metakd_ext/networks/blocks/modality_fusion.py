@@ -20,7 +20,15 @@ def fill_missing_modalities(features: torch.Tensor, modality_mask: torch.Tensor)
     Returns:
         (B, M, C, *spatial) features with the missing entries filled.
     """
-    shape = (*modality_mask.shape, *([1] * (features.ndim - 2)))
+    spatial = [1] * (features.ndim - 2)
+    if bool((modality_mask == modality_mask[:1]).all()):
+        # one mask for the whole batch (sliding windows, per-subset decoding): read only the available modalities
+        row = modality_mask[0]
+        if bool(row.all()):
+            return features
+        mean = features[:, row].mean(dim=1, keepdim=True)
+        return torch.where(row.reshape(1, -1, *spatial), features, mean)
+    shape = (*modality_mask.shape, *spatial)
     avail = modality_mask.reshape(shape).to(features.dtype)
     mean = (features * avail).sum(dim=1, keepdim=True) / avail.sum(dim=1, keepdim=True).clamp_min(1.0)
     return torch.where(avail.bool(), features, mean)

@@ -82,6 +82,9 @@ class MultiEncoderUNet(nn.Module):
         out_channels: output channels.
         channels: feature width of each scale, finest first; ``len(channels) - 1`` down-samplings.
         strides: down-sampling strides, ``len(channels) - 1`` entries; default 2 everywhere.
+        decoder_channels: width of the fused features and the decoder at each scale; default ``channels``. A
+            lighter decoder (e.g. half the widths, as the authors' light decoder after heavy encoders) makes
+            decoding many modality subsets of one encoding cheaper.
         share_encoder: one encoder with shared weights for all modalities, as the authors do.
         norm: normalisation (MONAI name), instance norm by default.
         act: activation (MONAI name).
@@ -103,6 +106,7 @@ class MultiEncoderUNet(nn.Module):
         out_channels: int = 3,
         channels: Sequence[int] = (16, 32, 64, 128, 256),
         strides: Sequence[int] | None = None,
+        decoder_channels: Sequence[int] | None = None,
         share_encoder: bool = False,
         norm: tuple | str = ("instance", {"affine": True}),
         act: tuple | str = ("leakyrelu", {"inplace": True, "negative_slope": 0.01}),
@@ -119,9 +123,15 @@ class MultiEncoderUNet(nn.Module):
         strides = [2] * (len(channels) - 1) if strides is None else list(strides)
         if len(strides) != len(channels) - 1:
             raise ValueError(f"`strides` needs len(channels) - 1 = {len(channels) - 1} entries, got {strides}.")
+        decoder_channels = list(channels) if decoder_channels is None else list(decoder_channels)
+        if len(decoder_channels) != len(channels):
+            raise ValueError(
+                f"`decoder_channels` needs one width per scale ({len(channels)}), got {tuple(decoder_channels)}."
+            )
         self.spatial_dims = spatial_dims
         self.num_modalities = num_modalities
         self.channels = tuple(channels)
+        self.decoder_channels = tuple(decoder_channels)
         self.strides = tuple(strides)
         self.share_encoder = share_encoder
         num_encoders = 1 if share_encoder else num_modalities
@@ -129,14 +139,16 @@ class MultiEncoderUNet(nn.Module):
             ModalityEncoder(spatial_dims, 1, channels, strides, norm, act, res_block, dropout)
             for _ in range(num_encoders)
         )
-        self.fusions = nn.ModuleList(ModalityFusion(spatial_dims, num_modalities, c, c) for c in channels)
+        self.fusions = nn.ModuleList(
+            ModalityFusion(spatial_dims, num_modalities, c, d) for c, d in zip(channels, decoder_channels)
+        )
         self.decoder = nn.ModuleList(
             UnetUpBlock(
                 spatial_dims, c_in, c_out, kernel_size=3, stride=s, upsample_kernel_size=s, norm_name=norm, act_name=act
             )
-            for c_in, c_out, s in zip(channels[:0:-1], channels[-2::-1], strides[::-1])
+            for c_in, c_out, s in zip(decoder_channels[:0:-1], decoder_channels[-2::-1], strides[::-1])
         )
-        self.head = UnetOutBlock(spatial_dims, channels[0], out_channels)
+        self.head = UnetOutBlock(spatial_dims, decoder_channels[0], out_channels)
 
     @property
     def size_divisible(self) -> int:

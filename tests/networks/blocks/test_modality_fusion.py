@@ -21,3 +21,13 @@ def test_fusion_shape_and_weights() -> None:
     assert fusion(feats, mask).shape == (2, 6, 3, 3, 3)
     ones = fusion(feats, mask, torch.ones(4))
     assert torch.allclose(ones, fusion(feats, mask))
+
+
+def test_fill_missing_shared_mask_matches_per_sample_path() -> None:
+    feats = torch.rand(3, 4, 2, 5, 5, 5)
+    shared = torch.tensor([1, 0, 1, 0]).bool().expand(3, -1)
+    mixed = torch.cat([shared[:2], torch.ones(1, 4, dtype=torch.bool)])
+    out = fill_missing_modalities(feats, shared)
+    assert torch.allclose(out[:2], fill_missing_modalities(feats, mixed)[:2])
+    assert torch.allclose(out[:, 1], (feats[:, 0] + feats[:, 2]) / 2)
+    assert fill_missing_modalities(feats, torch.ones(3, 4, dtype=torch.bool)) is feats

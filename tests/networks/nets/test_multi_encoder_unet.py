@@ -96,6 +96,7 @@ def test_encode_decode_equals_forward() -> None:
         ({"channels": (8,)}, "at least 2 scales"),
         ({"channels": (4, 8), "strides": (2, 2)}, "strides"),
         ({"spatial_dims": 1}, "spatial_dims"),
+        ({"channels": (4, 8), "decoder_channels": (4,)}, "decoder_channels"),
     ],
 )
 def test_bad_arguments(kwargs: dict, message: str) -> None:
@@ -116,3 +117,11 @@ def test_bad_inputs() -> None:
 def test_2d() -> None:
     net = MultiEncoderUNet(spatial_dims=2, num_modalities=2, out_channels=1, channels=(4, 8))
     assert net(torch.rand(2, 2, 8, 8)).shape == (2, 1, 8, 8)
+
+
+def test_light_decoder() -> None:
+    net = MultiEncoderUNet(channels=(8, 16, 32), decoder_channels=(4, 8, 16)).eval()
+    y, feats = net(torch.rand(1, 4, 16, 16, 16), return_features=True)
+    assert y.shape == (1, 3, 16, 16, 16) and feats.shape == (1, 4, 32, 4, 4, 4)
+    full = MultiEncoderUNet(channels=(8, 16, 32))
+    assert sum(p.numel() for p in net.decoder.parameters()) < sum(p.numel() for p in full.decoder.parameters()) / 3
