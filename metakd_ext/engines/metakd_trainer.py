@@ -148,13 +148,13 @@ class MetaKDTrainer(SupervisedTrainer):
     def drop_modalities(self, inputs: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
         """Random missing patterns for a batch: (B, M, *spatial) inputs and (B, M) mask, dropped channels zeroed."""
         if self.drop_per_sample:
-            keep = torch.stack([self.modality_dropout(row, m)[1] for row, m in zip(inputs, mask)])
-        else:
-            common = mask.all(dim=0)
-            _, drawn = self.modality_dropout(inputs[0], common if bool(common.any()) else mask[0])
-            keep = drawn.to(mask.device).expand_as(mask) & mask
-            keep = torch.where(keep.any(dim=1, keepdim=True), keep, mask)
-        keep = keep.to(mask.device) & mask
+            dropped = [self.modality_dropout(row, m) for row, m in zip(inputs, mask)]
+            images = [torch.as_tensor(d[0]) for d in dropped]
+            return torch.stack(images), torch.stack([d[1] for d in dropped]).to(mask.device)
+        common = mask.all(dim=0)
+        _, drawn = self.modality_dropout(inputs[0], common if bool(common.any()) else mask[0])
+        keep = drawn.to(mask.device).expand_as(mask) & mask
+        keep = torch.where(keep.any(dim=1, keepdim=True), keep, mask)
         shape = (*keep.shape, *([1] * (inputs.ndim - 2)))
         return inputs * keep.reshape(shape).to(inputs.dtype), keep
 

@@ -42,14 +42,17 @@ def run_bundle(
     )
 
 
-def monai_bundle_run(cwd: Path, config_files: str, overrides: dict[str, str]) -> subprocess.CompletedProcess:
+def monai_bundle_run(
+    cwd: Path, config_files: str, overrides: dict[str, str], run_id: str = "training"
+) -> subprocess.CompletedProcess:
+    """``python -m monai.bundle run <run_id>`` of this bundle's ``config_files`` from ``cwd``."""
     return run_bundle(
         [
             sys.executable,
             "-m",
             "monai.bundle",
             "run",
-            "training",
+            run_id,
             "--config_file",
             config_files,
             "--bundle_root",

@@ -3,7 +3,6 @@ from __future__ import annotations
 import csv
 import json
 import shutil
-import sys
 from pathlib import Path
 
 import nibabel as nib
@@ -13,7 +12,7 @@ import torch
 
 from metakd_ext.networks import ModalityWeightLearner, MultiEncoderUNet
 
-from .conftest import CONFIGS, config_list, run_bundle
+from .conftest import config_list, monai_bundle_run
 
 pytestmark = pytest.mark.slow
 
@@ -31,22 +30,12 @@ def ckpt_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return out
 
 
-def _evaluate(repo_root: Path, bundle_dir: Path, overrides: dict[str, str]):
-    return run_bundle(
-        [
-            sys.executable,
-            "-m",
-            "monai.bundle",
-            "run",
-            "--config_file",
-            config_list("train.json", "evaluate.json"),
-            "--bundle_root",
-            str(bundle_dir),
-            "--logging_file",
-            str(CONFIGS / "logging.conf"),
-        ],
+def _evaluate(repo_root: Path, overrides: dict[str, str]):
+    return monai_bundle_run(
         repo_root,
+        config_list("train.json", "evaluate.json"),
         {"roi_size": "[32,32,32]", "network_channels": CHANNELS, "num_workers": "0", "sw_batch_size": "4", **overrides},
+        run_id="run",
     )
 
 
@@ -58,12 +47,11 @@ def _two_case_datalist(demo_dir: Path, tmp_path: Path) -> Path:
     return path
 
 
-def _evaluate_two_cases(demo_dir, tmp_path, repo_root, bundle_dir, ckpt_dir, **overrides: str) -> Path:
+def _evaluate_two_cases(demo_dir, tmp_path, repo_root, ckpt_dir, **overrides: str) -> Path:
     """Evaluates two demo cases; returns the output folder."""
     out = tmp_path / "eval"
     result = _evaluate(
         repo_root,
-        bundle_dir,
         {
             "dataset_dir": str(demo_dir),
             "datalist": str(_two_case_datalist(demo_dir, tmp_path)),
@@ -81,10 +69,8 @@ def _summary_subsets(out: Path) -> list[str]:
         return [r["subset"] for r in csv.DictReader(f)]
 
 
-def test_evaluate_three_subsets(demo_dir: Path, tmp_path: Path, repo_root: Path, bundle_dir: Path, ckpt_dir: Path):
-    out = _evaluate_two_cases(
-        demo_dir, tmp_path, repo_root, bundle_dir, ckpt_dir, subsets="['t1ce+t2','flair','flair+t1+t1ce+t2']"
-    )
+def test_evaluate_three_subsets(demo_dir: Path, tmp_path: Path, repo_root: Path, ckpt_dir: Path):
+    out = _evaluate_two_cases(demo_dir, tmp_path, repo_root, ckpt_dir, subsets="['t1ce+t2','flair','flair+t1+t1ce+t2']")
     for name in ("per_case.csv", "summary.csv", "summary.md", "summary.png", "modality_weights.json"):
         assert (out / name).is_file(), name
     with (out / "per_case.csv").open() as f:
@@ -97,8 +83,8 @@ def test_evaluate_three_subsets(demo_dir: Path, tmp_path: Path, repo_root: Path,
     assert "Learned modality weights: flair" in markdown and "no ET in the ground truth" in markdown
 
 
-def test_evaluate_all_fifteen(demo_dir: Path, tmp_path: Path, repo_root: Path, bundle_dir: Path, ckpt_dir: Path):
-    table = _summary_subsets(_evaluate_two_cases(demo_dir, tmp_path, repo_root, bundle_dir, ckpt_dir))
+def test_evaluate_all_fifteen(demo_dir: Path, tmp_path: Path, repo_root: Path, ckpt_dir: Path):
+    table = _summary_subsets(_evaluate_two_cases(demo_dir, tmp_path, repo_root, ckpt_dir))
     assert len(table) == 16 and table[0] == "flair" and table[14] == "flair+t1+t1ce+t2"
 
 
@@ -109,10 +95,9 @@ def test_evaluate_all_fifteen(demo_dir: Path, tmp_path: Path, repo_root: Path, b
         ({"network_channels": "[8,16,32]"}, "does not fit the model"),
     ],
 )
-def test_evaluate_bad_input(overrides, message, demo_dir, tmp_path, repo_root, bundle_dir, ckpt_dir) -> None:
+def test_evaluate_bad_input(overrides, message, demo_dir, tmp_path, repo_root, ckpt_dir) -> None:
     result = _evaluate(
         repo_root,
-        bundle_dir,
         {
             "dataset_dir": str(demo_dir),
             "ckpt_dir": str(ckpt_dir),
@@ -123,21 +108,10 @@ def test_evaluate_bad_input(overrides, message, demo_dir, tmp_path, repo_root, b
     assert result.returncode != 0 and message in result.stdout + result.stderr
 
 
-def _infer(repo_root: Path, bundle_dir: Path, ckpt_dir: Path, overrides: dict[str, str]):
-    return run_bundle(
-        [
-            sys.executable,
-            "-m",
-            "monai.bundle",
-            "run",
-            "--config_file",
-            str(CONFIGS / "inference.json"),
-            "--bundle_root",
-            str(bundle_dir),
-            "--logging_file",
-            str(CONFIGS / "logging.conf"),
-        ],
+def _infer(repo_root: Path, ckpt_dir: Path, overrides: dict[str, str]):
+    return monai_bundle_run(
         repo_root,
+        config_list("inference.json"),
         {
             "roi_size": "[64,64,64]",
             "sw_overlap": "0.25",
@@ -147,6 +121,7 @@ def _infer(repo_root: Path, bundle_dir: Path, ckpt_dir: Path, overrides: dict[st
             "ckpt_path": str(ckpt_dir / "model.pt"),
             **overrides,
         },
+        run_id="run",
     )
 
 
@@ -158,12 +133,12 @@ def _check_prediction(pred: Path, reference: Path) -> None:
     assert set(np.unique(np.asarray(out.dataobj))) <= {0, 1, 2, 4}
 
 
-def test_infer_real_case_without_t1ce(brats18_dir, tmp_path, repo_root, bundle_dir, ckpt_dir) -> None:
+def test_infer_real_case_without_t1ce(brats18_dir, tmp_path, repo_root, ckpt_dir) -> None:
     case = "Brats18_2013_3_1"
     inputs = tmp_path / "in"
     shutil.copytree(brats18_dir / case, inputs / case)
     (inputs / case / f"{case}_t1ce.nii.gz").unlink()
-    result = _infer(repo_root, bundle_dir, ckpt_dir, {"input_dir": str(inputs), "output_dir": str(tmp_path / "out")})
+    result = _infer(repo_root, ckpt_dir, {"input_dir": str(inputs), "output_dir": str(tmp_path / "out")})
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert f"case {case}: modalities flair, t1, t2; missing t1ce" in result.stdout + result.stderr
     _check_prediction(tmp_path / "out" / f"{case}_seg.nii.gz", inputs / case / f"{case}_flair.nii.gz")
@@ -179,18 +154,17 @@ def test_infer_real_case_without_t1ce(brats18_dir, tmp_path, repo_root, bundle_d
         nib.Nifti1Image(np.stack([zero if v is None else v for v in volumes], -1), ref.affine),
         stacked / f"{case}.nii.gz",
     )
-    result = _infer(repo_root, bundle_dir, ckpt_dir, {"input_dir": str(stacked), "output_dir": str(tmp_path / "o2")})
+    result = _infer(repo_root, ckpt_dir, {"input_dir": str(stacked), "output_dir": str(tmp_path / "o2")})
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "missing t1ce" in result.stdout + result.stderr
     _check_prediction(tmp_path / "o2" / f"{case}_seg.nii.gz", inputs / case / f"{case}_flair.nii.gz")
 
 
-def test_infer_case_without_any_modality(tmp_path, repo_root, bundle_dir, ckpt_dir) -> None:
+def test_infer_case_without_any_modality(tmp_path, repo_root, ckpt_dir) -> None:
     datalist = tmp_path / "d.json"
     datalist.write_text(json.dumps({"testing": [{"case": "Empty_1", "flair": "Empty_1/Empty_1_flair.nii.gz"}]}))
     result = _infer(
         repo_root,
-        bundle_dir,
         ckpt_dir,
         {"dataset_dir": str(tmp_path), "datalist": str(datalist), "output_dir": str(tmp_path / "out")},
     )
