@@ -4,6 +4,7 @@ Commands:
     demo brats       write the offline BraTS-like demo data set and its datalist
     datalist brats   write a datalist JSON (with a seeded or given split) for a BraTS folder
     report           print and re-render the summary of a saved missing-modality evaluation
+    stack            write a BraTS case folder as one 4-channel NIfTI (zero channels for missing modalities)
 """
 
 from __future__ import annotations
@@ -15,9 +16,10 @@ import fire
 
 from metakd_ext.data.brats_datalist import write_brats_datalist
 from metakd_ext.data.demo_brats import make_brats_demo
+from metakd_ext.data.stack import stack_brats_case
 from metakd_ext.visualize.subset_report import render_report
 
-__all__ = ["demo_brats", "datalist_brats", "report", "main"]
+__all__ = ["demo_brats", "datalist_brats", "report", "stack", "main"]
 
 
 def demo_brats(
@@ -87,12 +89,25 @@ def report(eval_dir: str, et_min_voxels: int | None = None) -> None:
     print(render_report(eval_dir, et_min_voxels=et_min_voxels), end="")
 
 
+def stack(case_dir: str, output: str) -> None:
+    """Write a BraTS case folder as one 4-channel NIfTI (FLAIR, T1, T1ce, T2), as MONAI Label's datastore takes it.
+
+    A missing modality file becomes an all-zero channel; the case's grid and data type are kept.
+
+    Args:
+        case_dir: the case folder (2018-2021 or 2023+ layout).
+        output: the NIfTI file to write, e.g. studies/<case>.nii.gz.
+    """
+    missing = stack_brats_case(case_dir, output)
+    print(f"wrote {output}" + (f" (zero channels: {', '.join(missing)})" if missing else ""))
+
+
 def main(argv: list[str] | None = None) -> None:
     """Runs the command line."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
     try:
         fire.Fire(
-            {"demo": {"brats": demo_brats}, "datalist": {"brats": datalist_brats}, "report": report},
+            {"demo": {"brats": demo_brats}, "datalist": {"brats": datalist_brats}, "report": report, "stack": stack},
             command=argv,
             name="metakd",
         )

@@ -15,6 +15,7 @@ from metakd_ext.data.io import atomic_write_text
 __all__ = [
     "BRATS_MODALITIES",
     "BRATS_LAYOUTS",
+    "brats_case_files",
     "find_brats_cases",
     "find_inference_inputs",
     "split_cases",
@@ -37,8 +38,10 @@ allowed) and ``<case>/<case>-{t2f,t1n,t1c,t2w,seg}.nii.gz`` (2023 on)."""
 _EXTENSIONS = (".nii.gz", ".nii")
 
 
-def _case_files(case_dir: Path) -> tuple[str, dict[str, Path]] | None:
-    """The layout and the files (modality or ``label`` -> path) of a case folder, or None if it is none."""
+def brats_case_files(case_dir: str | os.PathLike) -> tuple[str, dict[str, Path]] | None:
+    """The layout (``"2018"`` or ``"2023"``) and the files (modality or ``"label"`` -> path) of one case folder,
+    or None if the folder is no BraTS case."""
+    case_dir = Path(case_dir)
     name = case_dir.name
     for layout, spec in BRATS_LAYOUTS.items():
         files = {}
@@ -76,7 +79,7 @@ def find_brats_cases(data_dir: str | os.PathLike, max_depth: int = 3) -> list[di
     pending = [(root, 0)]
     while pending:
         folder, depth = pending.pop()
-        found = _case_files(folder) if folder != root else None
+        found = brats_case_files(folder) if folder != root else None
         if found is not None:
             layout, files = found
             if not any(k in files for k in BRATS_MODALITIES):

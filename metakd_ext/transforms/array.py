@@ -66,7 +66,7 @@ class LoadModalities(Transform):
         modality_names: the M modality names, in channel order (used in messages).
         allow_missing_files: treat a path to a file that does not exist as a missing modality instead of an error.
         reader: image reader for :class:`monai.transforms.LoadImage` (default: chosen by file type).
-        dtype: output dtype.
+        dtype: output dtype; None keeps the files' own.
 
     Example::
 
@@ -79,7 +79,7 @@ class LoadModalities(Transform):
         modality_names: Sequence[str],
         allow_missing_files: bool = False,
         reader: str | None = None,
-        dtype: np.dtype | type = np.float32,
+        dtype: np.dtype | type | None = np.float32,
     ) -> None:
         if len(modality_names) < 1:
             raise ValueError("`modality_names` must name at least one modality.")

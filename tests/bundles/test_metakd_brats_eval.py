@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+from metakd_ext.data import stack_brats_case
 from metakd_ext.networks import ModalityWeightLearner, MultiEncoderUNet
 
 from .conftest import config_list, monai_bundle_run
@@ -144,16 +145,7 @@ def test_infer_real_case_without_t1ce(brats18_dir, tmp_path, repo_root, ckpt_dir
     _check_prediction(tmp_path / "out" / f"{case}_seg.nii.gz", inputs / case / f"{case}_flair.nii.gz")
 
     stacked = tmp_path / "stacked"
-    stacked.mkdir()
-    volumes = [
-        np.asarray(nib.load(inputs / case / f"{case}_{m}.nii.gz").dataobj) if m != "t1ce" else None for m in MODALITIES
-    ]
-    zero = np.zeros_like(volumes[0])
-    ref = nib.load(inputs / case / f"{case}_flair.nii.gz")
-    nib.save(
-        nib.Nifti1Image(np.stack([zero if v is None else v for v in volumes], -1), ref.affine),
-        stacked / f"{case}.nii.gz",
-    )
+    stack_brats_case(inputs / case, stacked / f"{case}.nii.gz")
     result = _infer(repo_root, ckpt_dir, {"input_dir": str(stacked), "output_dir": str(tmp_path / "o2")})
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "missing t1ce" in result.stdout + result.stderr
