@@ -78,6 +78,7 @@ class SubsetEvaluator(Evaluator):
         self.inferer = inferer
         self.modality_names = [str(n) for n in modality_names]
         self.subsets = parse_subsets(subsets, self.modality_names)
+        self.subset_masks = {s: subset_mask(s, self.modality_names) for s in self.subsets}
         self.et_min_voxels = et_min_voxels
         self.case_key = case_key
         self.mask_key = mask_key
@@ -97,7 +98,7 @@ class SubsetEvaluator(Evaluator):
         case = batchdata.get(engine.case_key, ["?"])[0]
         mask = batchdata.get(engine.mask_key)
         available = resolve_modality_mask(image, None if mask is None else torch.as_tensor(mask).to(image.device))
-        masks = {s: subset_mask(s, engine.modality_names) for s in engine.subsets}
+        masks = engine.subset_masks
         usable = {s: m for s, m in masks.items() if not bool((m.to(available.device) & ~available[0]).any())}
         skipped = sorted(set(masks) - set(usable))
         if skipped:
@@ -109,17 +110,18 @@ class SubsetEvaluator(Evaluator):
         spacing = _spacing(image)
         names = "+".join(n for n, a in zip(engine.modality_names, available[0].tolist()) if a)
         et_voxels = int(label[0, 2].sum())
+        scored: list[dict] = []
         for subset in engine.subsets:
             if subset not in logits:
                 continue
             pred = logits[subset][0].float().sigmoid() > 0.5
             scores = brats_region_scores(pred.cpu(), label[0].cpu().bool(), spacing, engine.et_min_voxels)
-            engine.state.rows.append(
+            scored.append(
                 {"case": str(case), "subset": subset, "available": names, "label_et_voxels": et_voxels, **scores}
             )
-        scored = [r for r in engine.state.rows if r["case"] == str(case)]
+        engine.state.rows.extend(scored)
         if scored:
-            mean_wt = sum(r["dice_wt"] for r in scored) / len(scored)
+            mean_wt = sum(float(r["dice_wt"]) for r in scored) / len(scored)
             logger.info(f"case {case} ({names}): {len(scored)} subsets scored, mean WT Dice {mean_wt:.4f}")
         engine.state.output = {Keys.IMAGE: image, Keys.LABEL: label, Keys.PRED: logits}
         engine.fire_event(IterationEvents.MODEL_COMPLETED)
