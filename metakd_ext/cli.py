@@ -2,7 +2,9 @@
 
 Commands:
     demo brats       write the offline BraTS-like demo data set and its datalist
+    demo adni        write the offline ADNI-like demo (MRI, PET, clinical, CSF, APOE4 with missing entries)
     datalist brats   write a datalist JSON (with a seeded or given split) for a BraTS folder
+    datalist adni    write a datalist JSON (stratified split, training statistics) for a subjects CSV
     report           print and re-render the summary of a saved missing-modality evaluation
     stack            write a BraTS case folder as one 4-channel NIfTI (zero channels for missing modalities)
 """
@@ -11,15 +13,19 @@ from __future__ import annotations
 
 import logging
 import sys
+from pathlib import Path
 
 import fire
 
+from metakd_ext.data.adni_datalist import ADNI_LABELS, write_subject_datalist
 from metakd_ext.data.brats_datalist import write_brats_datalist
+from metakd_ext.data.demo_adni import ADNI_IMAGE_COLUMNS, ADNI_TABULAR_COLUMNS, make_adni_demo
 from metakd_ext.data.demo_brats import make_brats_demo
 from metakd_ext.data.stack import stack_brats_case
+from metakd_ext.visualize.classification_report import PER_SUBJECT, render_classification_report
 from metakd_ext.visualize.subset_report import render_report
 
-__all__ = ["demo_brats", "datalist_brats", "report", "stack", "main"]
+__all__ = ["demo_brats", "demo_adni", "datalist_brats", "datalist_adni", "report", "stack", "main"]
 
 
 def demo_brats(
@@ -46,6 +52,81 @@ def demo_brats(
         The path of the datalist JSON.
     """
     return str(make_brats_demo(output_dir, num_cases, seed, spacing, missing_fraction, val_fraction, num_meta))
+
+
+def demo_adni(
+    output_dir: str,
+    num_subjects: int = 240,
+    seed: int = 0,
+    spacing: float = 4.0,
+    val_fraction: float = 0.2,
+    test_fraction: float = 0.0,
+    num_meta: int = 6,
+) -> str:
+    """Write the ADNI-like demo: CN / MCI / AD subjects on the MNI152 anatomy with MRI, PET, clinical, CSF and
+    APOE4 data, modalities missing at ADNI-like rates; subjects.csv and datalist.json beside the volumes.
+
+    Args:
+        output_dir: destination folder.
+        num_subjects: number of subjects.
+        seed: random seed; the same seed writes the same data.
+        spacing: voxel size in mm (4.0: 49 x 58 x 47 volumes).
+        val_fraction: stratified validation fraction.
+        test_fraction: stratified test fraction.
+        num_meta: subjects held out for meta-validation.
+
+    Returns:
+        The path of the datalist JSON.
+    """
+    return str(make_adni_demo(output_dir, num_subjects, seed, spacing, val_fraction, test_fraction, num_meta))
+
+
+def datalist_adni(
+    csv: str,
+    output: str,
+    image_columns: dict | None = None,
+    tabular_columns: dict | None = None,
+    labels: list | tuple = ADNI_LABELS,
+    val_fraction: float = 0.2,
+    test_fraction: float = 0.0,
+    num_meta: int = 6,
+    seed: int = 0,
+    id_column: str = "subject",
+    label_column: str = "diagnosis",
+) -> str:
+    """Write a datalist JSON for a subjects CSV: seeded label-stratified split, tabular statistics of the training
+    split. Empty cells are missing; image paths are relative to the CSV's folder.
+
+    Args:
+        csv: the subjects CSV (one row per subject).
+        output: the datalist JSON to write.
+        image_columns: {modality: path column}; default the demo's {"mri": "mri", "pet": "pet"}.
+        tabular_columns: {modality: [value columns]}; default the demo's clinical, csf and genetic columns.
+        labels: class names in class-index order.
+        val_fraction: stratified validation fraction.
+        test_fraction: stratified test fraction.
+        num_meta: subjects held out for meta-validation.
+        seed: seed of the split.
+        id_column: column of the subject id.
+        label_column: column of the diagnosis.
+
+    Returns:
+        The path of the datalist JSON.
+    """
+    write_subject_datalist(
+        csv,
+        output,
+        image_columns if image_columns is not None else ADNI_IMAGE_COLUMNS,
+        tabular_columns if tabular_columns is not None else ADNI_TABULAR_COLUMNS,
+        [str(label) for label in labels],
+        val_fraction,
+        test_fraction,
+        num_meta,
+        seed,
+        id_column,
+        label_column,
+    )
+    return output
 
 
 def datalist_brats(
@@ -83,10 +164,14 @@ def report(eval_dir: str, et_min_voxels: int | None = None) -> None:
     """Print the summary table of an evaluation and write summary.csv, summary.md and summary.png again.
 
     Args:
-        eval_dir: the evaluation's output_dir, holding per_case.csv.
-        et_min_voxels: the ET post-processing threshold used, for the note under the table.
+        eval_dir: the evaluation's output_dir, holding per_case.csv (segmentation) or per_subject.csv
+            (classification).
+        et_min_voxels: the ET post-processing threshold used, for the note under a segmentation table.
     """
-    print(render_report(eval_dir, et_min_voxels=et_min_voxels), end="")
+    if (Path(eval_dir) / PER_SUBJECT).is_file():
+        print(render_classification_report(eval_dir), end="")
+    else:
+        print(render_report(eval_dir, et_min_voxels=et_min_voxels), end="")
 
 
 def stack(case_dir: str, output: str) -> None:
@@ -107,7 +192,12 @@ def main(argv: list[str] | None = None) -> None:
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(message)s", stream=sys.stderr)
     try:
         fire.Fire(
-            {"demo": {"brats": demo_brats}, "datalist": {"brats": datalist_brats}, "report": report, "stack": stack},
+            {
+                "demo": {"brats": demo_brats, "adni": demo_adni},
+                "datalist": {"brats": datalist_brats, "adni": datalist_adni},
+                "report": report,
+                "stack": stack,
+            },
             command=argv,
             name="metakd",
         )

@@ -38,3 +38,13 @@ def demo_copy(demo_dir: Path, tmp_path: Path) -> Path:
     dst = tmp_path / "demo"
     shutil.copytree(demo_dir, dst)
     return dst
+
+
+@pytest.fixture(scope="session")
+def adni_demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Forty ADNI-like demo subjects (6 mm voxels) with subjects.csv and a datalist, made once per session."""
+    from metakd_ext.data import make_adni_demo
+
+    out = tmp_path_factory.mktemp("adni")
+    make_adni_demo(out, num_subjects=40, seed=5, spacing=6.0, num_meta=3)
+    return out

@@ -41,3 +41,49 @@ def test_help_and_clear_error(tmp_path: Path) -> None:
     assert bad.returncode != 0
     assert "no BraTS cases found" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_adni_demo_datalist_and_report_commands(tmp_path: Path, capsys) -> None:
+    main(
+        [
+            "demo",
+            "adni",
+            "--output_dir",
+            str(tmp_path / "a"),
+            "--num_subjects",
+            "9",
+            "--spacing",
+            "8",
+            "--num_meta",
+            "0",
+        ]
+    )
+    main(
+        [
+            "datalist",
+            "adni",
+            "--csv",
+            str(tmp_path / "a" / "subjects.csv"),
+            "--output",
+            str(tmp_path / "a.json"),
+            "--tabular_columns",
+            '{"csf": ["abeta42", "ttau", "ptau"]}',
+            "--num_meta",
+            "0",
+            "--val_fraction",
+            "0.34",
+        ]
+    )
+    datalist = json.loads((tmp_path / "a.json").read_text())
+    assert len(datalist["training"]) + len(datalist["validation"]) == 9
+    assert list(datalist["tabular_stats"]) == ["csf"]
+    eval_dir = tmp_path / "eval"
+    eval_dir.mkdir()
+    (eval_dir / "per_subject.csv").write_text(
+        "subject,subset,available,label,prob_CN,prob_AD,predicted\n"
+        "S1,mri,mri,CN,0.9,0.1,CN\nS2,mri,mri,AD,0.3,0.7,AD\nS3,mri,mri,AD,0.6,0.4,CN\n"
+    )
+    main(["report", "--eval_dir", str(eval_dir)])
+    printed = capsys.readouterr().out
+    assert "| mri | 3 | 66.7 | 75.0 |" in printed
+    assert (eval_dir / "summary.png").is_file()

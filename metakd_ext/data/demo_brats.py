@@ -25,14 +25,20 @@ import logging
 import os
 from pathlib import Path
 
-import nibabel as nib
 import numpy as np
 from scipy import ndimage
 
 from metakd_ext.data.brats_datalist import BRATS_MODALITIES, write_brats_datalist
-from metakd_ext.data.io import atomic_write
+from metakd_ext.data.io import save_nifti
 
-__all__ = ["TISSUE_CONTRAST", "load_mni_anatomy", "make_brats_case", "make_brats_demo"]
+__all__ = [
+    "TISSUE_CONTRAST",
+    "load_mni_anatomy",
+    "make_brats_case",
+    "make_brats_demo",
+    "random_affine_deform",
+    "smooth_noise",
+]
 
 logger = logging.getLogger("metakd")
 
@@ -72,13 +78,13 @@ def load_mni_anatomy(spacing: float = 1.0) -> dict[str, np.ndarray]:
     return {**maps, "affine": affine}
 
 
-def _smooth_noise(rng: np.random.Generator, shape: tuple[int, ...], sigma: float) -> np.ndarray:
+def smooth_noise(rng: np.random.Generator, shape: tuple[int, ...], sigma: float) -> np.ndarray:
     """Zero-mean, unit-std smooth random field."""
     field = ndimage.gaussian_filter(rng.standard_normal(shape).astype(np.float32), sigma)
     return (field - field.mean()) / (field.std() + 1e-8)
 
 
-def _deform(maps: dict[str, np.ndarray], rng: np.random.Generator) -> dict[str, np.ndarray]:
+def random_affine_deform(maps: dict[str, np.ndarray], rng: np.random.Generator) -> dict[str, np.ndarray]:
     """A random small affine change of the anatomy (scale, rotation, shift) about the volume centre."""
     shape = np.array(next(iter(maps.values())).shape)
     angles = np.deg2rad(rng.uniform(-6, 6, size=3))
@@ -112,9 +118,9 @@ def _tumour(tissue: dict[str, np.ndarray], rng: np.random.Generator, spacing: fl
     grid = np.stack(np.meshgrid(*[np.arange(s, dtype=np.float32) for s in shape], indexing="ij"))
     axes = rng.uniform(0.7, 1.3, size=3)
     dist = np.sqrt((((grid - centre[:, None, None, None]) * spacing / axes[:, None, None, None]) ** 2).sum(0))
-    lumpy = dist - 0.18 * r_wt * _smooth_noise(rng, shape, sigma=6.0 / spacing)
+    lumpy = dist - 0.18 * r_wt * smooth_noise(rng, shape, sigma=6.0 / spacing)
     r_tc = rng.uniform(0.35, 0.7) * r_wt
-    lumpy_core = dist - 0.12 * r_tc * _smooth_noise(rng, shape, sigma=3.0 / spacing)
+    lumpy_core = dist - 0.12 * r_tc * smooth_noise(rng, shape, sigma=3.0 / spacing)
     oedema_reach = lumpy < r_wt * (0.6 + 0.6 * np.clip(tissue["wm"], 0, 1))
     core = lumpy_core < r_tc
     enhancing = rng.random() > 0.15
@@ -124,7 +130,7 @@ def _tumour(tissue: dict[str, np.ndarray], rng: np.random.Generator, spacing: fl
     label[core & brain] = 4 if enhancing else 1
     if enhancing:
         label[necrosis & brain] = 1
-    texture = _smooth_noise(rng, shape, sigma=1.5 / spacing)
+    texture = smooth_noise(rng, shape, sigma=1.5 / spacing)
     return label, texture
 
 
@@ -164,7 +170,7 @@ def make_brats_case(
     anatomy: dict[str, np.ndarray], rng: np.random.Generator, spacing: float
 ) -> tuple[dict[str, np.ndarray], np.ndarray]:
     """One phantom case: ({modality: int16 volume}, uint8 label map 0/1/2/4)."""
-    tissue = _deform({k: anatomy[k] for k in ("gm", "wm", "csf")}, rng)
+    tissue = random_affine_deform({k: anatomy[k] for k in ("gm", "wm", "csf")}, rng)
     label, texture = _tumour(tissue, rng, spacing)
     images = {m: _render(tissue, label, texture, m, rng, spacing) for m in BRATS_MODALITIES}
     return images, label
@@ -218,15 +224,9 @@ def make_brats_demo(
             if modality in drop:
                 path.unlink(missing_ok=True)
                 continue
-            _save_nifti(volume, affine, path)
-        _save_nifti(label, affine, case_dir / f"{name}_seg.nii.gz")
+            save_nifti(volume, affine, path)
+        save_nifti(label, affine, case_dir / f"{name}_seg.nii.gz")
         logger.info(f"demo case {name} written" + (f" without {', '.join(drop)}" if drop else ""))
     datalist = out / "datalist.json"
     write_brats_datalist(out, datalist, val_fraction=val_fraction, num_meta=num_meta, seed=seed)
     return datalist
-
-
-def _save_nifti(array: np.ndarray, affine: np.ndarray, path: Path) -> None:
-    img = nib.Nifti1Image(array, affine)
-    img.header.set_xyzt_units("mm")
-    atomic_write(path, lambda tmp: nib.save(img, tmp))

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import csv
+import io
 import os
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
-__all__ = ["atomic_write", "atomic_write_text"]
+import nibabel as nib
+import numpy as np
+
+__all__ = ["atomic_write", "atomic_write_text", "csv_text", "save_nifti"]
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[str], object]) -> None:
@@ -36,3 +41,19 @@ def atomic_write(path: str | os.PathLike, write: Callable[[str], object]) -> Non
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:
     """Writes ``text`` to ``path`` atomically (see :func:`atomic_write`)."""
     atomic_write(path, lambda tmp: Path(tmp).write_text(text))
+
+
+def save_nifti(array: np.ndarray, affine: np.ndarray, path: str | os.PathLike) -> None:
+    """Writes ``array`` as a NIfTI file with ``affine`` (units mm), atomically."""
+    img = nib.Nifti1Image(array, affine)
+    img.header.set_xyzt_units("mm")
+    atomic_write(path, lambda tmp: nib.save(img, tmp))
+
+
+def csv_text(rows: Sequence[dict], columns: Sequence[str]) -> str:
+    """CSV text of ``rows`` with a header of ``columns`` (other keys of the rows are left out)."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()

@@ -1,6 +1,8 @@
 from __future__ import annotations
 
+from .classification_subset_evaluator import ClassificationSubsetEvaluator
 from .metakd_trainer import MetaKDTrainer
+from .prepare_batch import PrepareModalityBatch
 from .subset_evaluator import SubsetEvaluator
 
-__all__ = ["MetaKDTrainer", "SubsetEvaluator"]
+__all__ = ["ClassificationSubsetEvaluator", "MetaKDTrainer", "PrepareModalityBatch", "SubsetEvaluator"]

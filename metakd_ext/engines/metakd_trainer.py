@@ -19,7 +19,7 @@ from metakd_ext.losses.pairwise_kd import PairwiseModalityKDLoss
 from metakd_ext.networks.blocks.modality_weight_learner import ModalityWeightLearner
 from metakd_ext.transforms.array import RandDropModality
 from metakd_ext.utils.enums import MetaMode, look_up
-from metakd_ext.utils.modality_mask import resolve_modality_mask
+from metakd_ext.utils.modality_mask import ModalityInputs, apply_modality_mask, resolve_modality_mask
 
 __all__ = ["MetaKDTrainer"]
 
@@ -36,7 +36,9 @@ class MetaKDTrainer(SupervisedTrainer):
     ``"kd_loss"`` and, after a meta step, ``"meta_loss"``.
 
     The network must accept ``network(x, modality_mask=..., modality_weights=..., return_features=...)`` like
-    :class:`~metakd_ext.networks.MultiEncoderUNet`, and may be wrapped in ``DistributedDataParallel``.
+    :class:`~metakd_ext.networks.MultiEncoderUNet` (``x`` a (B, M, *spatial) tensor) or
+    :class:`~metakd_ext.networks.MultiEncoderClassifier` (``x`` a ``{modality: tensor}`` mapping, made by
+    :class:`~metakd_ext.engines.PrepareModalityBatch`), and may be wrapped in ``DistributedDataParallel``.
 
     Args:
         device, max_epochs, train_data_loader, network, optimizer, loss_function: as for ``SupervisedTrainer``;
@@ -136,8 +138,8 @@ class MetaKDTrainer(SupervisedTrainer):
         net = self.network
         return net.module if isinstance(net, DistributedDataParallel) else net
 
-    def _prepare(self, batchdata: dict) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor]:
-        """(image, label, (B, M) bool mask) of a batch, on the engine's device."""
+    def _prepare(self, batchdata: dict) -> tuple[ModalityInputs, torch.Tensor, torch.Tensor]:
+        """(inputs, label, (B, M) bool mask) of a batch, on the engine's device."""
         batch = self.prepare_batch(batchdata, self.state.device, self.non_blocking, **self.to_kwargs)
         inputs, targets = batch[0], batch[1]
         mask = batchdata.get(self.mask_key) if isinstance(batchdata, dict) else None
@@ -145,18 +147,24 @@ class MetaKDTrainer(SupervisedTrainer):
             mask = torch.as_tensor(mask).to(self.state.device)
         return inputs, targets, resolve_modality_mask(inputs, mask)
 
-    def drop_modalities(self, inputs: torch.Tensor, mask: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Random missing patterns for a batch: (B, M, *spatial) inputs and (B, M) mask, dropped channels zeroed."""
+    def drop_modalities(self, inputs: ModalityInputs, mask: torch.Tensor) -> tuple[ModalityInputs, torch.Tensor]:
+        """Random missing patterns for a batch; the inputs of dropped modalities are zeroed.
+
+        Args:
+            inputs: (B, M, *spatial) tensor or {modality: (B, *shape_m)} in modality order.
+            mask: (B, M) bool availability.
+
+        Returns:
+            The inputs in the same form and the (B, M) mask of the kept modalities.
+        """
         if self.drop_per_sample:
-            dropped = [self.modality_dropout(row, m) for row, m in zip(inputs, mask)]
-            images = [torch.as_tensor(d[0]) for d in dropped]
-            return torch.stack(images), torch.stack([d[1] for d in dropped]).to(mask.device)
-        common = mask.all(dim=0)
-        _, drawn = self.modality_dropout(inputs[0], common if bool(common.any()) else mask[0])
-        keep = drawn.to(mask.device).expand_as(mask) & mask
-        keep = torch.where(keep.any(dim=1, keepdim=True), keep, mask)
-        shape = (*keep.shape, *([1] * (inputs.ndim - 2)))
-        return inputs * keep.reshape(shape).to(inputs.dtype), keep
+            keep = torch.stack([self.modality_dropout.draw(m) for m in mask.cpu()]).to(mask.device)
+        else:
+            common = mask.all(dim=0)
+            drawn = self.modality_dropout.draw(common if bool(common.any()) else mask[0])
+            keep = drawn.to(mask.device).expand_as(mask) & mask
+            keep = torch.where(keep.any(dim=1, keepdim=True), keep, mask)
+        return apply_modality_mask(inputs, keep), keep
 
     def _autocast(self) -> torch.autocast:
         """Autocast on the engine's device, enabled when ``amp`` is."""
@@ -175,7 +183,7 @@ class MetaKDTrainer(SupervisedTrainer):
         engine.network.train()
         engine.optimizer.zero_grad(set_to_none=engine.optim_set_to_none)
         with engine._autocast():
-            pred, features = engine.inferer(inputs, engine.network, modality_mask=mask, return_features=True)
+            pred, features = engine.inferer(inputs, engine.network, modality_mask=mask, return_features=True)  # type: ignore[arg-type]
             engine.state.output[Keys.PRED] = pred
             engine.fire_event(IterationEvents.FORWARD_COMPLETED)
             task = engine.loss_function(pred, targets).mean()
@@ -209,7 +217,7 @@ class MetaKDTrainer(SupervisedTrainer):
             self._meta_iter = iter(self.meta_data_loader)
             return next(self._meta_iter)
 
-    def meta_step(self, train_batch: tuple[torch.Tensor, torch.Tensor, torch.Tensor] | None = None) -> float:
+    def meta_step(self, train_batch: tuple[ModalityInputs, torch.Tensor, torch.Tensor] | None = None) -> float:
         """Updates the importance logits ``w`` with ``meta_steps`` steps of the meta optimiser.
 
         The network's parameters and its optimiser are not changed; the network runs in eval mode, so its
@@ -242,7 +250,7 @@ class MetaKDTrainer(SupervisedTrainer):
         return total / max(self.meta_steps, 1)
 
     def _first_order_grads(
-        self, net: nn.Module, inputs: torch.Tensor, targets: torch.Tensor, mask: torch.Tensor
+        self, net: nn.Module, inputs: ModalityInputs, targets: torch.Tensor, mask: torch.Tensor
     ) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """Task loss with bottleneck features weighted by ``p``; gradient with respect to ``w`` only."""
         params = list(self.weight_learner.parameters())
@@ -254,8 +262,8 @@ class MetaKDTrainer(SupervisedTrainer):
     def _unrolled_grads(
         self,
         net: nn.Module,
-        train_batch: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
-        meta_batch: tuple[torch.Tensor, torch.Tensor, torch.Tensor],
+        train_batch: tuple[ModalityInputs, torch.Tensor, torch.Tensor],
+        meta_batch: tuple[ModalityInputs, torch.Tensor, torch.Tensor],
     ) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """Bi-level gradient: d L_meta(theta - lr * grad_theta L_train(theta, w)) / d w."""
         params: dict[str, torch.Tensor] = {n: p for n, p in net.named_parameters() if p.requires_grad}

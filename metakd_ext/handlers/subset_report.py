@@ -1,4 +1,4 @@
-"""Writes the files of a missing-modality evaluation when a :class:`~metakd_ext.engines.SubsetEvaluator` ends."""
+"""Writes the files of a missing-modality evaluation when a subset evaluator ends."""
 
 from __future__ import annotations
 
@@ -10,19 +10,32 @@ from pathlib import Path
 from ignite.engine import Engine, Events
 
 from metakd_ext.networks.blocks.modality_weight_learner import ModalityWeightLearner
+from metakd_ext.utils.enums import StrEnum, look_up
+from metakd_ext.visualize.classification_report import render_classification_report, write_per_subject
 from metakd_ext.visualize.subset_report import render_report, write_per_case
 
-__all__ = ["SubsetReportWriter"]
+__all__ = ["ReportKind", "SubsetReportWriter"]
+
+
+class ReportKind(StrEnum):
+    """What a subset evaluation scored."""
+
+    SEGMENTATION = "segmentation"
+    CLASSIFICATION = "classification"
 
 
 class SubsetReportWriter:
-    """Writes ``per_case.csv``, ``summary.csv``, ``summary.md``, ``summary.png`` and the learned modality weights.
+    """Writes the per-case (or per-subject) CSV, ``summary.csv``, ``summary.md``, ``summary.png`` and the learned
+    modality weights of a :class:`~metakd_ext.engines.SubsetEvaluator` (``per_case.csv``, Dice and HD95) or a
+    :class:`~metakd_ext.engines.ClassificationSubsetEvaluator` (``per_subject.csv``, accuracy, balanced accuracy,
+    macro F1, macro AUC).
 
     Args:
         output_dir: folder of the files.
         weight_learner: the checkpoint's weight learner, whose weights go into the summary; optional.
         modality_names: names of the weights; required with ``weight_learner``.
         logger_name: name of the Python logger.
+        kind: ``"segmentation"`` or ``"classification"``.
     """
 
     def __init__(
@@ -31,6 +44,7 @@ class SubsetReportWriter:
         weight_learner: ModalityWeightLearner | None = None,
         modality_names: Sequence[str] | None = None,
         logger_name: str = "metakd",
+        kind: ReportKind | str = ReportKind.SEGMENTATION,
     ) -> None:
         if weight_learner is not None and (
             modality_names is None or len(modality_names) != weight_learner.num_modalities
@@ -40,6 +54,7 @@ class SubsetReportWriter:
         self.weight_learner = weight_learner
         self.modality_names = None if modality_names is None else [str(n) for n in modality_names]
         self.logger = logging.getLogger(logger_name)
+        self.kind = look_up(ReportKind, kind, "kind")
 
     def attach(self, engine: Engine) -> None:
         """Registers the handler on ``engine``."""
@@ -49,8 +64,12 @@ class SubsetReportWriter:
         weights = None
         if self.weight_learner is not None and self.modality_names is not None:
             weights = dict(zip(self.modality_names, self.weight_learner.weights().detach().cpu().tolist()))
-        write_per_case(self.output_dir, engine.state.rows, weights)  # type: ignore[attr-defined]
-        markdown = render_report(
-            self.output_dir, getattr(engine, "subsets", None), getattr(engine, "et_min_voxels", None)
-        )
+        rows = engine.state.rows  # type: ignore[attr-defined]
+        subsets = getattr(engine, "subsets", None)
+        if self.kind == ReportKind.CLASSIFICATION:
+            write_per_subject(self.output_dir, rows, engine.class_names, weights)  # type: ignore[attr-defined]
+            markdown = render_classification_report(self.output_dir, subsets)
+        else:
+            write_per_case(self.output_dir, rows, weights)
+            markdown = render_report(self.output_dir, subsets, getattr(engine, "et_min_voxels", None))
         self.logger.info(f"evaluation written to {self.output_dir.resolve()}:\n{markdown}")

@@ -8,6 +8,7 @@ from .brats_regions import (
     hd95_score,
     remove_small_et,
 )
+from .classification import CLASSIFICATION_SCORES, classification_scores
 from .subset_summary import MEAN_ROW, SCORE_COLUMNS, summarize_subsets
 
 __all__ = [
@@ -17,6 +18,8 @@ __all__ = [
     "dice_score",
     "hd95_score",
     "remove_small_et",
+    "CLASSIFICATION_SCORES",
+    "classification_scores",
     "MEAN_ROW",
     "SCORE_COLUMNS",
     "summarize_subsets",

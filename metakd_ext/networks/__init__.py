@@ -1,6 +1,15 @@
 from __future__ import annotations
 
-from .blocks import ModalityFusion, ModalityWeightLearner, fill_missing_modalities
-from .nets import ModalityEncoder, MultiEncoderUNet
+from .blocks import ImageEncoder, ModalityFusion, ModalityWeightLearner, TabularEncoder, fill_missing_modalities
+from .nets import ModalityEncoder, MultiEncoderClassifier, MultiEncoderUNet
 
-__all__ = ["ModalityEncoder", "ModalityFusion", "ModalityWeightLearner", "MultiEncoderUNet", "fill_missing_modalities"]
+__all__ = [
+    "ImageEncoder",
+    "ModalityEncoder",
+    "ModalityFusion",
+    "ModalityWeightLearner",
+    "MultiEncoderClassifier",
+    "MultiEncoderUNet",
+    "TabularEncoder",
+    "fill_missing_modalities",
+]

@@ -25,6 +25,7 @@ __all__ = [
     "NormalizeModalityIntensity",
     "BratsLabelToRegions",
     "RegionsToBratsLabel",
+    "NormalizeTabular",
     "modality_indices",
 ]
 
@@ -215,6 +216,18 @@ class RandDropModality(Randomizable, Transform):
             keep[kept] = True
         self._keep = keep
 
+    def draw(self, mask: NdarrayOrTensor) -> torch.Tensor:
+        """Draws which of the available modalities to keep, for inputs of any form.
+
+        Args:
+            mask: (M,) availability.
+
+        Returns:
+            (M,) bool mask of the kept modalities, a non-empty subset of ``mask``.
+        """
+        self.randomize(convert_to_tensor(mask).bool().cpu().numpy())
+        return torch.as_tensor(self._keep)
+
     def __call__(
         self, img: NdarrayOrTensor, mask: NdarrayOrTensor | None = None, randomize: bool = True
     ) -> tuple[NdarrayOrTensor, torch.Tensor]:
@@ -396,3 +409,36 @@ def _keep_channels(img: NdarrayOrTensor, keep: torch.Tensor) -> NdarrayOrTensor:
     out = img.clone()
     out[~keep.to(out.device)] = 0
     return out
+
+
+class NormalizeTabular(Transform):
+    """Z-scores the values of one tabular modality with given (training-split) statistics; empty cells become 0.
+
+    A missing cell (None or NaN) is imputed with the training mean, i.e. 0 after normalisation.
+
+    Args:
+        mean: (n,) means of the values, from the training split only.
+        std: (n,) standard deviations; values under 1e-8 count as 1 (a constant column).
+
+    Example::
+
+        norm = NormalizeTabular(mean=[1000.0, 300.0], std=[200.0, 100.0])
+        norm([800.0, None])  # tensor([-1., 0.])
+    """
+
+    def __init__(self, mean: Sequence[float], std: Sequence[float]) -> None:
+        self.mean = torch.as_tensor(mean, dtype=torch.float32).flatten()
+        self.std = torch.as_tensor(std, dtype=torch.float32).flatten()
+        if self.mean.shape != self.std.shape:
+            raise ValueError(
+                f"`mean` and `std` must have the same length, got {self.mean.numel()} and {self.std.numel()}."
+            )
+        self.std = torch.where(self.std.abs() < 1e-8, torch.ones_like(self.std), self.std)
+
+    def __call__(self, values: Sequence[float | None] | NdarrayOrTensor) -> torch.Tensor:
+        """(n,) values (None or NaN where missing) -> (n,) float32 tensor."""
+        raw = torch.tensor([np.nan if v is None else float(v) for v in np.asarray(values, dtype=object).ravel()])
+        if raw.numel() != self.mean.numel():
+            raise ValueError(f"expected {self.mean.numel()} values, got {raw.numel()}.")
+        z = (raw.float() - self.mean) / self.std
+        return torch.nan_to_num(z, nan=0.0)

@@ -10,6 +10,7 @@ import os
 from collections.abc import Hashable, Mapping, Sequence
 
 import numpy as np
+import torch
 from monai.config import KeysCollection
 from monai.transforms import MapTransform, Randomizable
 
@@ -18,9 +19,11 @@ from .array import (
     InferModalityMask,
     LoadModalities,
     NormalizeModalityIntensity,
+    NormalizeTabular,
     RandDropModality,
     RegionsToBratsLabel,
     SetModalities,
+    _case_prefix,
 )
 
 __all__ = [
@@ -31,6 +34,8 @@ __all__ = [
     "NormalizeModalityIntensityd",
     "BratsLabelToRegionsd",
     "RegionsToBratsLabeld",
+    "NormalizeTabulard",
+    "FillMissingModalitiesd",
     "LoadModalitiesD",
     "LoadModalitiesDict",
     "RandDropModalityD",
@@ -45,6 +50,10 @@ __all__ = [
     "BratsLabelToRegionsDict",
     "RegionsToBratsLabelD",
     "RegionsToBratsLabelDict",
+    "NormalizeTabularD",
+    "NormalizeTabularDict",
+    "FillMissingModalitiesD",
+    "FillMissingModalitiesDict",
 ]
 
 DEFAULT_MASK_KEY = "modality_mask"
@@ -219,6 +228,92 @@ class RegionsToBratsLabeld(MapTransform):
         return d
 
 
+class NormalizeTabulard(MapTransform):
+    """Dictionary version of :class:`metakd_ext.transforms.NormalizeTabular`, one key per tabular modality.
+
+    A key whose value is absent, None or has no value at all is a missing modality: the key is removed, so that
+    :class:`FillMissingModalitiesd` marks it missing.
+
+    Args:
+        keys: the tabular modality keys.
+        stats: ``{key: {"mean": [...], "std": [...]}}`` from the training split (the datalist's
+            ``"tabular_stats"``, see :func:`metakd_ext.data.load_tabular_stats`).
+
+    Raises:
+        ValueError: a key has no statistics.
+    """
+
+    def __init__(self, keys: KeysCollection, stats: Mapping[str, Mapping[str, Sequence[float]]]) -> None:
+        super().__init__(keys, allow_missing_keys=True)
+        absent = [str(k) for k in self.keys if str(k) not in stats]
+        if absent:
+            raise ValueError(f"no normalisation statistics for tabular modalities {absent}; rewrite the datalist.")
+        self.normalizers = {k: NormalizeTabular(stats[str(k)]["mean"], stats[str(k)]["std"]) for k in self.keys}
+
+    def __call__(self, data: Mapping[Hashable, object]) -> dict[Hashable, object]:
+        d = dict(data)
+        for key in self.key_iterator(d):
+            values = d[key]
+            if values is None or all(v is None for v in np.asarray(values, dtype=object).ravel()):
+                del d[key]
+                continue
+            d[key] = self.normalizers[key](values)  # type: ignore[arg-type]
+        return d
+
+
+class FillMissingModalitiesd(MapTransform):
+    """Gives every missing modality a zero placeholder of its shape and stores the (M,) availability mask.
+
+    A modality is missing when its key is absent or None (e.g. an image the subject does not have, left out of
+    the datalist entry). Apply it after loading and preprocessing, so the placeholders match the real inputs'
+    shapes and a batch of subjects collates.
+
+    Args:
+        keys: the M modality keys, in mask order.
+        shapes: ``{key: shape}`` of each modality's tensor, e.g. ``(1, 48, 56, 48)`` for an image,
+            ``(3,)`` for three tabular values.
+        mask_key: where the (M,) bool mask goes.
+        case_key: key of the subject name, used in messages.
+
+    Raises:
+        ValueError: a key has no shape, or a subject has no modality at all.
+    """
+
+    def __init__(
+        self,
+        keys: KeysCollection,
+        shapes: Mapping[str, Sequence[int]],
+        mask_key: str = DEFAULT_MASK_KEY,
+        case_key: str = "subject",
+    ) -> None:
+        super().__init__(keys, allow_missing_keys=True)
+        absent = [str(k) for k in self.keys if str(k) not in shapes]
+        if absent:
+            raise ValueError(f"`shapes` lacks modalities {absent}; give the tensor shape of every modality.")
+        self.shapes = {k: tuple(int(s) for s in shapes[str(k)]) for k in self.keys}
+        self.mask_key = mask_key
+        self.case_key = case_key
+
+    def __call__(self, data: Mapping[Hashable, object]) -> dict[Hashable, object]:
+        d = dict(data)
+        available = [d.get(k) is not None for k in self.keys]
+        if not any(available):
+            raise ValueError(
+                f"{_case_prefix(_case(d, self.case_key))}has none of the modalities {[str(k) for k in self.keys]}; "
+                "remove it from the datalist or give it at least one."
+            )
+        for key, present in zip(self.keys, available):
+            if not present:
+                d[key] = torch.zeros(self.shapes[key], dtype=torch.float32)
+            elif tuple(d[key].shape) != self.shapes[key]:  # type: ignore[attr-defined]
+                raise ValueError(
+                    f"{_case_prefix(_case(d, self.case_key))}{key} has shape {tuple(d[key].shape)} "  # type: ignore[attr-defined]
+                    f"but the config expects {self.shapes[key]}; resample or resize it (image_size)."
+                )
+        d[self.mask_key] = torch.tensor(available, dtype=torch.bool)
+        return d
+
+
 def _case(d: Mapping[Hashable, object], case_key: str) -> str | None:
     case = d.get(case_key)
     return None if case is None else str(case)
@@ -231,3 +326,5 @@ InferModalityMaskD = InferModalityMaskDict = InferModalityMaskd
 NormalizeModalityIntensityD = NormalizeModalityIntensityDict = NormalizeModalityIntensityd
 BratsLabelToRegionsD = BratsLabelToRegionsDict = BratsLabelToRegionsd
 RegionsToBratsLabelD = RegionsToBratsLabelDict = RegionsToBratsLabeld
+NormalizeTabularD = NormalizeTabularDict = NormalizeTabulard
+FillMissingModalitiesD = FillMissingModalitiesDict = FillMissingModalitiesd

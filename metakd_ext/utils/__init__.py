@@ -2,7 +2,13 @@ from __future__ import annotations
 
 from .checkpoint import load_checkpoint
 from .enums import KDDistance, MetaMode, PairReduction, StrEnum, WeightInit, look_up
-from .modality_mask import infer_modality_mask, resolve_modality_mask
+from .modality_mask import (
+    ModalityInputs,
+    apply_modality_mask,
+    batch_size_of,
+    infer_modality_mask,
+    resolve_modality_mask,
+)
 from .subsets import all_subsets, parse_subsets, subset_mask
 
 __all__ = [
@@ -16,6 +22,9 @@ __all__ = [
     "all_subsets",
     "parse_subsets",
     "subset_mask",
+    "ModalityInputs",
+    "apply_modality_mask",
+    "batch_size_of",
     "infer_modality_mask",
     "resolve_modality_mask",
 ]

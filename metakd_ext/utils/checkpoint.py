@@ -41,7 +41,8 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
             first = str(e).strip().splitlines()
             detail = " ".join(line.strip() for line in first[:3])
             raise ValueError(
-                f"checkpoint {path} does not fit the {name}: {detail} ... Was it trained with other "
-                "`network_channels`, `num_modalities` or `share_encoder`? Set them as in training."
+                f"checkpoint {path} does not fit the {name}: {detail} ... Was it trained with other network settings "
+                "(widths, modalities, `share_encoder`)? Set them as in training, e.g. merge the same override config "
+                "(demo.json) after this one."
             ) from e
     return ckpt

@@ -1,5 +1,26 @@
 from __future__ import annotations
 
-from .subset_report import PER_CASE, WEIGHTS, read_per_case, render_report, write_per_case
+from .classification_report import (
+    PER_SUBJECT,
+    read_per_subject,
+    render_classification_report,
+    summarize_classification,
+    write_per_subject,
+)
+from .heatmap import subset_heatmap
+from .subset_report import PER_CASE, WEIGHTS, read_per_case, read_weights, render_report, write_per_case
 
-__all__ = ["PER_CASE", "WEIGHTS", "read_per_case", "render_report", "write_per_case"]
+__all__ = [
+    "PER_CASE",
+    "PER_SUBJECT",
+    "WEIGHTS",
+    "read_per_case",
+    "read_per_subject",
+    "read_weights",
+    "render_classification_report",
+    "render_report",
+    "subset_heatmap",
+    "summarize_classification",
+    "write_per_case",
+    "write_per_subject",
+]

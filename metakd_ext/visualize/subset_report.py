@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import io
 import json
 import os
 from collections.abc import Sequence
@@ -11,30 +10,23 @@ from pathlib import Path
 
 import numpy as np
 
-from metakd_ext.data.io import atomic_write, atomic_write_text
+from metakd_ext.data.io import atomic_write_text, csv_text
 from metakd_ext.metrics.brats_regions import EMPTY_HD95
 from metakd_ext.metrics.subset_summary import MEAN_ROW, SCORE_COLUMNS, summarize_subsets
+from metakd_ext.visualize.heatmap import subset_heatmap
 
-__all__ = ["PER_CASE", "WEIGHTS", "write_per_case", "read_per_case", "render_report"]
+__all__ = ["PER_CASE", "WEIGHTS", "write_per_case", "read_per_case", "read_weights", "render_report"]
 
 PER_CASE = "per_case.csv"
 WEIGHTS = "modality_weights.json"
 _HEATMAP_COLUMNS = (("dice_et", "ET"), ("dice_tc", "TC"), ("dice_wt", "WT"), ("dice_et_post", "ET post"))
 
 
-def _csv_text(rows: Sequence[dict], columns: Sequence[str]) -> str:
-    buffer = io.StringIO()
-    writer = csv.DictWriter(buffer, fieldnames=list(columns), extrasaction="ignore", lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(rows)
-    return buffer.getvalue()
-
-
 def write_per_case(eval_dir: str | os.PathLike, rows: Sequence[dict], weights: dict[str, float] | None) -> None:
     """Writes ``per_case.csv`` (one row per case and subset) and the learned modality weights."""
     out = Path(eval_dir)
     atomic_write_text(
-        out / PER_CASE, _csv_text(rows, ["case", "subset", "available", "label_et_voxels", *SCORE_COLUMNS])
+        out / PER_CASE, csv_text(rows, ["case", "subset", "available", "label_et_voxels", *SCORE_COLUMNS])
     )
     if weights is not None:
         atomic_write_text(out / WEIGHTS, json.dumps(weights, indent=2) + "\n")
@@ -51,9 +43,13 @@ def read_per_case(eval_dir: str | os.PathLike) -> tuple[list[dict], dict[str, fl
         raise FileNotFoundError(f"{path} not found; run the bundle's evaluate config first, or check --eval_dir.")
     with path.open() as f:
         rows = list(csv.DictReader(f))
-    weights_path = Path(eval_dir) / WEIGHTS
-    weights = json.loads(weights_path.read_text()) if weights_path.is_file() else None
-    return rows, weights
+    return rows, read_weights(eval_dir)
+
+
+def read_weights(eval_dir: str | os.PathLike) -> dict[str, float] | None:
+    """The learned modality weights saved beside an evaluation, or None."""
+    path = Path(eval_dir) / WEIGHTS
+    return json.loads(path.read_text()) if path.is_file() else None
 
 
 def _pct(mean: float, std: float) -> str:
@@ -79,7 +75,7 @@ def render_report(
     order = list(subsets) if subsets is not None else list(dict.fromkeys(r["subset"] for r in rows))
     table = summarize_subsets(rows, order)
     columns = ["subset", "cases"] + [f"{c}_{s}" for c in SCORE_COLUMNS for s in ("mean", "std")]
-    atomic_write_text(out / "summary.csv", _csv_text(table, columns))
+    atomic_write_text(out / "summary.csv", csv_text(table, columns))
     cases = sorted({r["case"] for r in rows})
     no_et = sorted({r["case"] for r in rows if int(r["label_et_voxels"]) == 0})
     lines = [
@@ -113,36 +109,13 @@ def render_report(
     ]
     markdown = "\n".join(lines) + "\n"
     atomic_write_text(out / "summary.md", markdown)
-    _heatmap(out / "summary.png", table)
-    return markdown
-
-
-def _heatmap(path: Path, table: Sequence[dict]) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
     values = np.array([[100 * t[f"{c}_mean"] for c, _ in _HEATMAP_COLUMNS] for t in table])
-    fig, ax = plt.subplots(figsize=(6.5, 0.42 * len(table) + 1.6))
-    im = ax.imshow(values, cmap="viridis", vmin=0, vmax=100, aspect="auto")
-    ax.set_xticks(range(len(_HEATMAP_COLUMNS)), [name for _, name in _HEATMAP_COLUMNS])
-    ax.set_yticks(range(len(table)), [t["subset"] for t in table])
-    ax.xaxis.tick_top()
-    for i in range(values.shape[0]):
-        for j in range(values.shape[1]):
-            ax.text(
-                j,
-                i,
-                f"{values[i, j]:.1f}",
-                ha="center",
-                va="center",
-                color="black" if values[i, j] > 60 else "white",
-                fontsize=9,
-            )
-    ax.axhline(len(table) - 1.5, color="white", linewidth=2)
-    fig.colorbar(im, ax=ax, label="mean Dice (%)")
-    ax.set_title("Dice by available modalities", pad=28)
-    fig.tight_layout()
-    atomic_write(path, lambda tmp: fig.savefig(tmp, dpi=120))
-    plt.close(fig)
+    subset_heatmap(
+        out / "summary.png",
+        [t["subset"] for t in table],
+        [name for _, name in _HEATMAP_COLUMNS],
+        values,
+        "Dice by available modalities",
+        "mean Dice (%)",
+    )
+    return markdown

@@ -2,5 +2,6 @@ from __future__ import annotations
 
 from .modality_fusion import ModalityFusion, fill_missing_modalities
 from .modality_weight_learner import ModalityWeightLearner
+from .vector_encoders import ImageEncoder, TabularEncoder
 
-__all__ = ["ModalityFusion", "ModalityWeightLearner", "fill_missing_modalities"]
+__all__ = ["ImageEncoder", "ModalityFusion", "ModalityWeightLearner", "TabularEncoder", "fill_missing_modalities"]

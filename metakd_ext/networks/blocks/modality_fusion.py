@@ -38,7 +38,7 @@ class ModalityFusion(nn.Module):
     """Fills missing modalities with the mean of the available ones, concatenates, and mixes by a 1x1 convolution.
 
     Args:
-        spatial_dims: number of spatial dimensions.
+        spatial_dims: number of spatial dimensions; 0 for feature vectors (B, M, C), mixed by a linear layer.
         num_modalities: M.
         in_channels: C, channels of one modality's features.
         out_channels: channels after fusion.
@@ -51,9 +51,15 @@ class ModalityFusion(nn.Module):
 
     def __init__(self, spatial_dims: int, num_modalities: int, in_channels: int, out_channels: int) -> None:
         super().__init__()
-        conv = nn.Conv3d if spatial_dims == 3 else nn.Conv2d
+        if spatial_dims not in (0, 2, 3):
+            raise ValueError(f"`spatial_dims` must be 0, 2 or 3, got {spatial_dims}.")
         self.num_modalities = num_modalities
-        self.mix = conv(num_modalities * in_channels, out_channels, kernel_size=1)
+        self.mix: nn.Module
+        if spatial_dims == 0:
+            self.mix = nn.Linear(num_modalities * in_channels, out_channels)
+        else:
+            conv = nn.Conv3d if spatial_dims == 3 else nn.Conv2d
+            self.mix = conv(num_modalities * in_channels, out_channels, kernel_size=1)
 
     def forward(
         self, features: torch.Tensor, modality_mask: torch.Tensor, modality_weights: torch.Tensor | None = None

@@ -1,0 +1,94 @@
+"""Encoders that turn one modality into a feature vector: a 3D CNN for images, an MLP for tabular values."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import torch
+from monai.networks.blocks import ResidualUnit
+from torch import nn
+
+__all__ = ["ImageEncoder", "TabularEncoder"]
+
+
+class ImageEncoder(nn.Module):
+    """A CNN of strided residual units and global average pooling: (B, C_in, *spatial) -> (B, channels[-1]).
+
+    Instance normalisation keeps the features of one subject independent of the others in its batch (a batch
+    mixes subjects with and without the modality).
+
+    Args:
+        spatial_dims: number of spatial dimensions.
+        in_channels: channels of the image (1 for one MRI or PET volume).
+        channels: widths of the units; each unit halves the spatial size.
+        dropout: dropout probability inside the units.
+
+    Example::
+
+        encoder = ImageEncoder(3, 1, channels=(8, 16, 32, 64))
+        features = encoder(torch.rand(2, 1, 48, 56, 48))  # (2, 64)
+    """
+
+    def __init__(
+        self, spatial_dims: int, in_channels: int = 1, channels: Sequence[int] = (16, 32, 64, 128), dropout: float = 0.0
+    ) -> None:
+        super().__init__()
+        if not channels:
+            raise ValueError("`channels` must name at least one width.")
+        if in_channels < 1:
+            raise ValueError(f"`in_channels` must be >= 1, got {in_channels}.")
+        widths = [in_channels, *channels]
+        self.units = nn.Sequential(
+            *[
+                ResidualUnit(spatial_dims, c_in, c_out, strides=2, subunits=2, dropout=dropout or None)
+                for c_in, c_out in zip(widths[:-1], widths[1:])
+            ]
+        )
+        self.spatial_dims = spatial_dims
+        self.out_features = int(channels[-1])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, in_channels, *spatial) -> (B, out_features)."""
+        if x.ndim != self.spatial_dims + 2:
+            raise ValueError(
+                f"image input must have shape (B, C, *spatial) with {self.spatial_dims} spatial dims, "
+                f"got {tuple(x.shape)}."
+            )
+        return self.units(x).flatten(2).mean(dim=2)
+
+
+class TabularEncoder(nn.Module):
+    """An MLP for tabular values (clinical scores, biomarkers, genotype): (B, in_features) -> (B, hidden[-1]).
+
+    Each layer is linear, layer norm, ReLU and dropout; layer norm, unlike batch norm, treats each subject alone.
+
+    Args:
+        in_features: number of values of the modality.
+        hidden: widths of the layers.
+        dropout: dropout probability after each layer.
+
+    Example::
+
+        encoder = TabularEncoder(3, hidden=(32, 32))
+        features = encoder(torch.rand(2, 3))  # (2, 32)
+    """
+
+    def __init__(self, in_features: int, hidden: Sequence[int] = (64, 64), dropout: float = 0.0) -> None:
+        super().__init__()
+        if in_features < 1:
+            raise ValueError(f"`in_features` must be >= 1, got {in_features}.")
+        if not hidden:
+            raise ValueError("`hidden` must name at least one width.")
+        widths = [in_features, *hidden]
+        layers: list[nn.Module] = []
+        for c_in, c_out in zip(widths[:-1], widths[1:]):
+            layers += [nn.Linear(c_in, c_out), nn.LayerNorm(c_out), nn.ReLU(inplace=True), nn.Dropout(dropout)]
+        self.mlp = nn.Sequential(*layers)
+        self.in_features = int(in_features)
+        self.out_features = int(hidden[-1])
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """(B, in_features) -> (B, out_features)."""
+        if x.ndim != 2 or x.shape[1] != self.in_features:
+            raise ValueError(f"tabular input must have shape (B, {self.in_features}), got {tuple(x.shape)}.")
+        return self.mlp(x)

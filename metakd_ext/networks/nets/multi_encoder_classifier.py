@@ -1,0 +1,140 @@
+"""Multi-modal classifier with one encoder per modality (images and tables mixed) and missing-modality fusion."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+
+import torch
+from torch import nn
+
+from metakd_ext.networks.blocks.modality_fusion import ModalityFusion
+from metakd_ext.utils.modality_mask import batch_size_of, resolve_modality_mask
+
+__all__ = ["MultiEncoderClassifier"]
+
+
+class MultiEncoderClassifier(nn.Module):
+    """Classifies a subject from any subset of heterogeneous modalities (MetaKD on ADNI, Wang et al.,
+    arXiv 2405.07155).
+
+    Each modality has its own encoder (e.g. :class:`~metakd_ext.networks.ImageEncoder` for T1 MRI or PET,
+    :class:`~metakd_ext.networks.TabularEncoder` for clinical scores or CSF biomarkers) whose output is projected
+    to ``feature_size``. Features of missing modalities are replaced by the mean of the available ones
+    (DESIGN.md section 1), concatenated and mixed (:class:`~metakd_ext.networks.ModalityFusion`), and a head
+    gives the class logits. An encoder runs only on the samples that have its modality.
+
+    Args:
+        modalities: the M modality names, in the order of the availability mask.
+        encoders: one encoder per modality name; each must expose ``out_features``.
+        num_classes: number of classes.
+        feature_size: width F of every modality's projected feature, the distillation space.
+        hidden_size: width of the fused feature before the head.
+        dropout: dropout before the head.
+
+    Example::
+
+        net = MultiEncoderClassifier(
+            ["mri", "csf"], {"mri": ImageEncoder(3, 1, (8, 16)), "csf": TabularEncoder(3, (16,))}, num_classes=3
+        )
+        x = {"mri": torch.rand(2, 1, 32, 32, 32), "csf": torch.rand(2, 3)}
+        logits, features = net(x, torch.tensor([[1, 0], [1, 1]]).bool(), return_features=True)  # (2, 3), (2, 2, 64)
+    """
+
+    def __init__(
+        self,
+        modalities: Sequence[str],
+        encoders: Mapping[str, nn.Module],
+        num_classes: int,
+        feature_size: int = 64,
+        hidden_size: int = 64,
+        dropout: float = 0.0,
+    ) -> None:
+        super().__init__()
+        self.modalities = [str(m) for m in modalities]
+        if len(self.modalities) < 1 or len(set(self.modalities)) != len(self.modalities):
+            raise ValueError(f"`modalities` must be distinct names, at least one, got {self.modalities}.")
+        unknown = sorted(set(encoders) - set(self.modalities))
+        absent = [m for m in self.modalities if m not in encoders]
+        if unknown or absent:
+            raise ValueError(
+                f"`encoders` must have one entry per modality {self.modalities}; missing {absent}, unknown {unknown}."
+            )
+        if num_classes < 2:
+            raise ValueError(f"`num_classes` must be >= 2, got {num_classes}.")
+        for name in ("feature_size", "hidden_size"):
+            if locals()[name] < 1:
+                raise ValueError(f"`{name}` must be >= 1, got {locals()[name]}.")
+        self.encoders = nn.ModuleDict({m: encoders[m] for m in self.modalities})
+        widths = {m: int(getattr(encoders[m], "out_features", 0)) for m in self.modalities}
+        if any(w < 1 for w in widths.values()):
+            raise ValueError(f"every encoder must expose `out_features` >= 1, got {widths}.")
+        self.projections = nn.ModuleDict({m: nn.Linear(widths[m], feature_size) for m in self.modalities})
+        self.fusion = ModalityFusion(0, len(self.modalities), feature_size, hidden_size)
+        self.head = nn.Sequential(nn.ReLU(inplace=True), nn.Dropout(dropout), nn.Linear(hidden_size, num_classes))
+        self.num_classes = num_classes
+        self.feature_size = feature_size
+
+    @property
+    def num_modalities(self) -> int:
+        return len(self.modalities)
+
+    def encode(
+        self, x: Mapping[str, torch.Tensor], modality_mask: torch.Tensor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """Encodes each available modality of each sample.
+
+        Args:
+            x: {modality: (B, *shape_m)} for every modality name (values of missing ones are ignored).
+            modality_mask: (B, M) availability, or None to treat all-zero inputs as missing.
+
+        Returns:
+            ``(features, mask)``: (B, M, F) features (zero where missing) and the resolved (B, M) bool mask.
+
+        Raises:
+            ValueError: a modality is absent from ``x``.
+        """
+        absent = [m for m in self.modalities if m not in x]
+        if absent:
+            raise ValueError(f"input lacks modalities {absent}; give every modality (zeros where missing).")
+        ordered = {m: x[m] for m in self.modalities}
+        mask = resolve_modality_mask(ordered, modality_mask)
+        batch = batch_size_of(ordered)
+        features: torch.Tensor | None = None
+        for m, name in enumerate(self.modalities):
+            rows = mask[:, m].nonzero(as_tuple=True)[0]
+            if rows.numel() == 0:
+                continue
+            out = self.projections[name](self.encoders[name](ordered[name][rows]))
+            if features is None:
+                features = out.new_zeros(batch, self.num_modalities, out.shape[1])
+            features[rows, m] = out
+        if features is None:  # unreachable: the resolved mask has a modality per sample
+            raise ValueError("no modality available in the batch.")
+        return features, mask
+
+    def classify(
+        self, features: torch.Tensor, modality_mask: torch.Tensor, modality_weights: torch.Tensor | None = None
+    ) -> torch.Tensor:
+        """Fuses (B, M, F) features under a (B, M) mask (optionally weighted per modality) into (B, classes) logits."""
+        return self.head(self.fusion(features, modality_mask, modality_weights))
+
+    def forward(
+        self,
+        x: Mapping[str, torch.Tensor],
+        modality_mask: torch.Tensor | None = None,
+        modality_weights: torch.Tensor | None = None,
+        return_features: bool = False,
+    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+        """
+        Args:
+            x: {modality: (B, *shape_m)}: (B, C, *spatial) for an image modality, (B, n_m) for a tabular one.
+            modality_mask: (B, M) bool availability, or None to treat all-zero inputs as missing.
+            modality_weights: optional (M,) or (B, M) weights on each modality's features (the meta step).
+            return_features: also return the (B, M, F) per-modality features for distillation.
+
+        Returns:
+            (B, num_classes) logits, and with ``return_features`` the (B, M, F) features (zero where missing).
+        """
+        features, mask = self.encode(x, modality_mask)
+        logits = self.classify(features, mask, modality_weights)
+        return (logits, features) if return_features else logits
