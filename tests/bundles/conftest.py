@@ -7,7 +7,8 @@ from pathlib import Path
 
 import pytest
 
-BUNDLE = Path(__file__).resolve().parents[2] / "bundles" / "metakd_brats"
+BUNDLES = Path(__file__).resolve().parents[2] / "bundles"
+BUNDLE = BUNDLES / "metakd_brats"
 CONFIGS = BUNDLE / "configs"
 
 TINY = {
@@ -27,8 +28,8 @@ TINY = {
 """Top-level overrides that make a bundle run take seconds on a CPU."""
 
 
-def config_list(*names: str) -> str:
-    return "[" + ",".join(f"'{CONFIGS / n}'" for n in names) + "]"
+def config_list(*names: str, bundle: str = "metakd_brats") -> str:
+    return "[" + ",".join(f"'{BUNDLES / bundle / 'configs' / n}'" for n in names) + "]"
 
 
 def run_bundle(
@@ -43,9 +44,9 @@ def run_bundle(
 
 
 def monai_bundle_run(
-    cwd: Path, config_files: str, overrides: dict[str, str], run_id: str = "training"
+    cwd: Path, config_files: str, overrides: dict[str, str], run_id: str = "training", bundle: str = "metakd_brats"
 ) -> subprocess.CompletedProcess:
-    """``python -m monai.bundle run <run_id>`` of this bundle's ``config_files`` from ``cwd``."""
+    """``python -m monai.bundle run <run_id>`` of a bundle's ``config_files`` from ``cwd``."""
     return run_bundle(
         [
             sys.executable,
@@ -56,9 +57,9 @@ def monai_bundle_run(
             "--config_file",
             config_files,
             "--bundle_root",
-            str(BUNDLE),
+            str(BUNDLES / bundle),
             "--logging_file",
-            str(CONFIGS / "logging.conf"),
+            str(BUNDLES / bundle / "configs" / "logging.conf"),
         ],
         cwd,
         overrides,

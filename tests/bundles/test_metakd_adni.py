@@ -1,0 +1,188 @@
+"""The ADNI bundle end to end on demo subjects, from the repository root: train, reload, evaluate, infer."""
+
+from __future__ import annotations
+
+import csv
+import json
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from monai.bundle import ConfigParser, ConfigWorkflow
+
+from metakd_ext.utils import all_subsets, load_checkpoint
+
+from .conftest import BUNDLES, config_list, monai_bundle_run, run_bundle
+
+pytestmark = pytest.mark.slow
+
+BUNDLE = BUNDLES / "metakd_adni"
+CONFIGS = BUNDLE / "configs"
+MODALITIES = ["mri", "pet", "clinical", "csf", "genetic"]
+TINY = {
+    "image_size": "[16,16,16]",
+    "image_channels": "[4,8]",
+    "tabular_hidden": "[8]",
+    "feature_size": "8",
+    "epochs": "2",
+    "val_interval": "1",
+    "batch_size": "4",
+    "num_workers": "0",
+    "meta_interval": "2",
+    "meta_warmup_interval": "2",
+    "meta_steps": "1",
+    "missing_warmup_iters": "2",
+}
+"""Top-level overrides that make an ADNI bundle run take seconds on a CPU."""
+
+
+def _read(path: Path) -> list[dict]:
+    with path.open(newline="") as f:
+        return list(csv.DictReader(f))
+
+
+@pytest.fixture(scope="module")
+def trained(adni_demo_dir: Path, tmp_path_factory: pytest.TempPathFactory, repo_root: Path) -> dict[str, str]:
+    """Overrides of a tiny model trained by the bundle's train.json (run once for the module)."""
+    out = tmp_path_factory.mktemp("adni_run")
+    overrides = {**TINY, "dataset_dir": str(adni_demo_dir), "ckpt_dir": str(out / "models"), "output_dir": str(out)}
+    result = monai_bundle_run(
+        repo_root, config_list("train.json", bundle="metakd_adni"), overrides, bundle="metakd_adni"
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert "val_auc" in result.stderr + result.stdout
+    assert (out / "models" / "model.pt").is_file()
+    return overrides
+
+
+def test_checkpoint_reloads_into_a_fresh_network(trained: dict[str, str], adni_demo_dir: Path) -> None:
+    parser = ConfigParser()
+    parser.read_config(str(CONFIGS / "train.json"))
+    parser.update({k: json.loads(v) if v.startswith("[") or v.isdigit() else v for k, v in trained.items()})
+    parser.update({"device": "$torch.device('cpu')"})
+    net, learner = parser.get_parsed_content("network"), parser.get_parsed_content("weight_learner")
+    ckpt = load_checkpoint(Path(trained["ckpt_dir"]) / "model.pt", model=net, weight_learner=learner)
+    assert all(torch.equal(v, net.state_dict()[k]) for k, v in ckpt["model"].items())
+    assert learner.weights().shape == (5,)
+
+
+def test_evaluate_every_subset(trained: dict[str, str], tmp_path: Path, repo_root: Path) -> None:
+    out = tmp_path / "eval"
+    result = monai_bundle_run(
+        repo_root,
+        config_list("train.json", "evaluate.json", bundle="metakd_adni"),
+        {**trained, "output_dir": str(out)},
+        run_id="evaluating",
+        bundle="metakd_adni",
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    rows = _read(out / "per_subject.csv")
+    assert list(rows[0]) == ["subject", "subset", "available", "label", "prob_CN", "prob_MCI", "prob_AD", "predicted"]
+    for r in rows:
+        assert set(r["subset"].split("+")) <= set(r["available"].split("+"))
+        assert sum(float(r[f"prob_{c}"]) for c in ("CN", "MCI", "AD")) == pytest.approx(1.0, abs=1e-4)
+    summary = _read(out / "summary.csv")
+    assert [s["subset"] for s in summary] == [*all_subsets(MODALITIES), "mean over subsets"]
+    assert list(summary[0]) == ["subset", "subjects", "accuracy", "balanced_accuracy", "macro_f1", "macro_auc"]
+    assert (out / "summary.png").stat().st_size > 0 and "Learned modality weights" in (out / "summary.md").read_text()
+    assert set(json.loads((out / "modality_weights.json").read_text())) == set(MODALITIES)
+
+
+def test_inference_writes_probabilities_for_every_subject(
+    trained: dict[str, str], adni_demo_dir: Path, tmp_path: Path, repo_root: Path
+) -> None:
+    subjects = _read(adni_demo_dir / "subjects.csv")
+    unlabelled = tmp_path / "new.csv"
+    with unlabelled.open("w", newline="") as f:  # a clinic's CSV: no diagnosis column, image paths absolute
+        fields = [c for c in subjects[0] if c != "diagnosis"]
+        writer = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
+        writer.writeheader()
+        for s in subjects[:6]:
+            writer.writerow({**s, **{m: str(adni_demo_dir / s[m]) for m in ("mri", "pet") if s[m]}})
+    out = tmp_path / "pred"
+    overrides = {
+        k: v
+        for k, v in trained.items()
+        if k
+        in (
+            "image_size",
+            "image_channels",
+            "tabular_hidden",
+            "feature_size",
+            "batch_size",
+            "num_workers",
+            "dataset_dir",
+        )
+    }
+    overrides.update(
+        {"input_csv": str(unlabelled), "output_dir": str(out), "ckpt_path": str(Path(trained["ckpt_dir"]) / "model.pt")}
+    )
+    result = monai_bundle_run(
+        repo_root, config_list("inference.json", bundle="metakd_adni"), overrides, run_id="run", bundle="metakd_adni"
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    rows = _read(out / "predictions.csv")
+    assert [r["subject"] for r in rows] == [s["subject"] for s in subjects[:6]]
+    assert list(rows[0]) == ["subject", "available", "prob_CN", "prob_MCI", "prob_AD", "predicted"]
+    for r, s in zip(rows, subjects):
+        assert ("pet" in r["available"].split("+")) == bool(s["pet"])
+        assert r["predicted"] in ("CN", "MCI", "AD")
+
+
+def test_inference_with_a_checkpoint_of_another_shape_is_a_clear_error(
+    trained: dict[str, str], tmp_path: Path, repo_root: Path
+) -> None:
+    overrides = {"dataset_dir": trained["dataset_dir"], "output_dir": str(tmp_path), "num_workers": "0"}
+    overrides["ckpt_path"] = str(Path(trained["ckpt_dir"]) / "model.pt")
+    result = monai_bundle_run(
+        repo_root, config_list("inference.json", bundle="metakd_adni"), overrides, run_id="run", bundle="metakd_adni"
+    )
+    assert result.returncode != 0
+    assert "does not fit the model" in result.stderr and "override config" in result.stderr
+    assert not (tmp_path / "predictions.csv").exists()
+
+
+def test_torchrun_two_cpu_processes(adni_demo_dir: Path, tmp_path: Path, repo_root: Path) -> None:
+    overrides = {
+        **TINY,
+        "dataset_dir": str(adni_demo_dir),
+        "ckpt_dir": str(tmp_path / "models"),
+        "output_dir": str(tmp_path),
+    }
+    result = run_bundle(
+        [
+            sys.executable,
+            "-m",
+            "torch.distributed.run",
+            "--nproc_per_node=2",
+            "--master_port=29527",
+            "-m",
+            "monai.bundle",
+            "run",
+            "training",
+            "--config_file",
+            config_list("train.json", "multi_gpu_train.json", bundle="metakd_adni"),
+            "--bundle_root",
+            str(BUNDLE),
+            "--logging_file",
+            str(CONFIGS / "logging.conf"),
+        ],
+        repo_root,
+        overrides,
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert (tmp_path / "models" / "model.pt").is_file()
+
+
+def test_check_properties_is_empty(adni_demo_dir: Path) -> None:
+    workflow = ConfigWorkflow(
+        config_file=str(CONFIGS / "train.json"),
+        meta_file=str(CONFIGS / "metadata.json"),
+        logging_file=str(CONFIGS / "logging.conf"),
+        workflow_type="train",
+        bundle_root=str(BUNDLE),
+        dataset_dir=str(adni_demo_dir),
+    )
+    workflow.initialize()
+    assert not workflow.check_properties()
