@@ -143,6 +143,7 @@ def test_inference_with_a_checkpoint_of_another_shape_is_a_clear_error(
     assert not (tmp_path / "predictions.csv").exists()
 
 
+@pytest.mark.xdist_group("multi_process")
 def test_torchrun_two_cpu_processes(adni_demo_dir: Path, tmp_path: Path, repo_root: Path) -> None:
     overrides = {
         **TINY,

@@ -115,6 +115,7 @@ def served(repo_root: Path, brats18_dir: Path, tmp_path: Path, bundle_dir: Path)
         log.close()
 
 
+@pytest.mark.xdist_group("multi_process")
 def test_info_and_infer_over_rest(served, tmp_path: Path) -> None:
     url, info, image_path = served
     model = info["models"]["metakd_brats"]

@@ -59,6 +59,7 @@ def test_train_on_real_brats(brats18_dir: Path, tmp_path: Path, repo_root: Path)
     assert not data.exists()
 
 
+@pytest.mark.xdist_group("multi_process")
 def test_torchrun_two_cpu_processes(demo_dir: Path, tmp_path: Path, repo_root: Path, bundle_dir: Path) -> None:
     overrides = _outputs(tmp_path, demo_dir)
     result = run_bundle(
