@@ -26,6 +26,7 @@ from .demo_brats import (
     make_brats_case,
     make_brats_demo,
     random_affine_deform,
+    rician_noise,
     smooth_noise,
 )
 from .io import atomic_write, atomic_write_text, csv_text, save_nifti
@@ -40,6 +41,7 @@ __all__ = [
     "load_tabular_stats",
     "make_adni_demo",
     "random_affine_deform",
+    "rician_noise",
     "read_subject_table",
     "save_nifti",
     "simulate_subject",

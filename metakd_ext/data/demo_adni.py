@@ -27,7 +27,7 @@ import numpy as np
 from scipy import ndimage
 
 from metakd_ext.data.adni_datalist import ADNI_LABELS, write_subject_datalist
-from metakd_ext.data.demo_brats import load_mni_anatomy, random_affine_deform, smooth_noise
+from metakd_ext.data.demo_brats import load_mni_anatomy, random_affine_deform, rician_noise, smooth_noise
 from metakd_ext.data.io import atomic_write_text, save_nifti
 
 __all__ = [
@@ -82,10 +82,6 @@ def _blob(world: np.ndarray, centre: tuple[float, ...], radii: tuple[float, ...]
     return np.exp(-0.5 * d2).astype(np.float32)
 
 
-def _rician(image: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
-    return np.sqrt((image + rng.normal(0, sigma, image.shape)) ** 2 + rng.normal(0, sigma, image.shape) ** 2)
-
-
 def _render_mri(
     tissue: dict[str, np.ndarray], world: np.ndarray, atrophy: float, rng: np.random.Generator
 ) -> np.ndarray:
@@ -107,7 +103,7 @@ def _render_mri(
     image = (0.25 * csf + 0.6 * gm + 0.95 * wm) / total
     coords_n = np.stack(np.meshgrid(*[np.linspace(-1, 1, s, dtype=np.float32) for s in image.shape], indexing="ij"))
     image = image * np.exp(np.tensordot(rng.normal(0.0, 0.1, size=3), coords_n, axes=1))
-    image = _rician(ndimage.gaussian_filter(image, 0.5), 0.035, rng)
+    image = rician_noise(ndimage.gaussian_filter(image, 0.5), 0.035, rng)
     return np.where(brain, np.clip(image * rng.uniform(400, 1200), 1, 32000), 0).astype(np.int16)
 
 

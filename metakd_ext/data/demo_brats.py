@@ -37,6 +37,7 @@ __all__ = [
     "make_brats_case",
     "make_brats_demo",
     "random_affine_deform",
+    "rician_noise",
     "smooth_noise",
 ]
 
@@ -82,6 +83,11 @@ def smooth_noise(rng: np.random.Generator, shape: tuple[int, ...], sigma: float)
     """Zero-mean, unit-std smooth random field."""
     field = ndimage.gaussian_filter(rng.standard_normal(shape).astype(np.float32), sigma)
     return (field - field.mean()) / (field.std() + 1e-8)
+
+
+def rician_noise(image: np.ndarray, sigma: float, rng: np.random.Generator) -> np.ndarray:
+    """The magnitude of ``image`` plus complex Gaussian noise of standard deviation ``sigma`` (MRI noise)."""
+    return np.sqrt((image + rng.normal(0, sigma, image.shape)) ** 2 + rng.normal(0, sigma, image.shape) ** 2)
 
 
 def random_affine_deform(maps: dict[str, np.ndarray], rng: np.random.Generator) -> dict[str, np.ndarray]:
@@ -159,9 +165,7 @@ def _render(
     )
     image = image * np.exp(coefs.reshape(image.shape))
     sigma = c["noise"] * max(c[k] for k in ("gm", "wm", "csf"))
-    noisy = np.sqrt((image + rng.normal(0, sigma, image.shape)) ** 2 + rng.normal(0, sigma, image.shape) ** 2).astype(
-        np.float32
-    )
+    noisy = rician_noise(image, sigma, rng).astype(np.float32)
     gain = rng.uniform(300.0, 1200.0)
     return np.where(brain, np.clip(noisy * gain, 1, 32000), 0).astype(np.int16)
 

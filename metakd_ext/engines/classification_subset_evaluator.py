@@ -15,7 +15,7 @@ from torch import nn
 
 from metakd_ext.engines.prepare_batch import PrepareModalityBatch
 from metakd_ext.utils.modality_mask import resolve_modality_mask
-from metakd_ext.utils.subsets import parse_subsets, subset_mask
+from metakd_ext.utils.subsets import parse_subsets, subset_mask, subset_name
 
 __all__ = ["ClassificationSubsetEvaluator"]
 
@@ -102,7 +102,7 @@ class ClassificationSubsetEvaluator(Evaluator):
                 logits = network.classify(features[rows], m[None].expand(rows.numel(), -1))
                 probs[subset] = (rows.cpu(), logits.float().softmax(dim=1).cpu())
         engine.fire_event(IterationEvents.FORWARD_COMPLETED)
-        names = ["+".join(n for n, a in zip(engine.modality_names, row.tolist()) if a) for row in available.cpu()]
+        names = [subset_name(row, engine.modality_names) for row in available.cpu()]
         for subset in engine.subsets:
             if subset not in probs:
                 continue

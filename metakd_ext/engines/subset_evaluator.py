@@ -16,7 +16,7 @@ from torch import nn
 from metakd_ext.inferers.subset_inferer import SubsetSlidingWindowInferer
 from metakd_ext.metrics.brats_regions import brats_region_scores
 from metakd_ext.utils.modality_mask import resolve_modality_mask
-from metakd_ext.utils.subsets import parse_subsets, subset_mask
+from metakd_ext.utils.subsets import parse_subsets, subset_mask, subset_name
 
 __all__ = ["SubsetEvaluator"]
 
@@ -108,7 +108,7 @@ class SubsetEvaluator(Evaluator):
             logits = engine.inferer(image, engine.network, subsets=usable, modality_mask=available)
         engine.fire_event(IterationEvents.FORWARD_COMPLETED)
         spacing = _spacing(image)
-        names = "+".join(n for n, a in zip(engine.modality_names, available[0].tolist()) if a)
+        names = subset_name(available[0].cpu(), engine.modality_names)
         et_voxels = int(label[0, 2].sum())
         scored: list[dict] = []
         for subset in engine.subsets:

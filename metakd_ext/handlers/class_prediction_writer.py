@@ -12,6 +12,7 @@ from ignite.engine import Engine, Events
 from monai.utils import CommonKeys as Keys
 
 from metakd_ext.data.io import atomic_write_text, csv_text
+from metakd_ext.utils.subsets import subset_name
 
 __all__ = ["ClassPredictionWriter"]
 
@@ -67,11 +68,7 @@ class ClassPredictionWriter:
         subjects = [str(s) for s in batch.get(self.subject_key, [""] * probs.shape[0])]  # type: ignore[union-attr]
         mask = batch.get(self.mask_key)  # type: ignore[union-attr]
         for i, p in enumerate(probs):
-            available = (
-                ""
-                if mask is None
-                else "+".join(n for n, a in zip(self.modality_names, torch.as_tensor(mask[i]).bool().tolist()) if a)
-            )
+            available = "" if mask is None else subset_name(torch.as_tensor(mask[i]), self.modality_names)
             row = {"subject": subjects[i], "available": available}
             row.update({f"prob_{c}": f"{float(v):.6f}" for c, v in zip(self.class_names, p)})
             row["predicted"] = self.class_names[int(p.argmax())]

@@ -9,7 +9,7 @@ from .modality_mask import (
     infer_modality_mask,
     resolve_modality_mask,
 )
-from .subsets import all_subsets, parse_subsets, subset_mask
+from .subsets import all_subsets, parse_subsets, subset_mask, subset_name
 
 __all__ = [
     "KDDistance",
@@ -22,6 +22,7 @@ __all__ = [
     "all_subsets",
     "parse_subsets",
     "subset_mask",
+    "subset_name",
     "ModalityInputs",
     "apply_modality_mask",
     "batch_size_of",

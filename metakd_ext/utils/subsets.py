@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import torch
 
-__all__ = ["all_subsets", "parse_subsets", "subset_mask"]
+__all__ = ["all_subsets", "parse_subsets", "subset_mask", "subset_name"]
 
 
 def all_subsets(modality_names: Sequence[str]) -> list[str]:
@@ -59,3 +59,10 @@ def subset_mask(subset: str, modality_names: Sequence[str]) -> torch.Tensor:
     """(M,) bool mask of a subset name such as ``"flair+t1ce"``."""
     parts = set(subset.split("+"))
     return torch.tensor([str(n) in parts for n in modality_names], dtype=torch.bool)
+
+
+def subset_name(mask: Sequence[bool] | torch.Tensor, modality_names: Sequence[str]) -> str:
+    """Name of the modalities a (M,) mask selects, joined with ``+`` in config order: the inverse of
+    :func:`subset_mask`."""
+    flags = mask.bool().tolist() if isinstance(mask, torch.Tensor) else [bool(a) for a in mask]
+    return "+".join(str(n) for n, a in zip(modality_names, flags) if a)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import pytest
 
-from metakd_ext.utils import all_subsets, parse_subsets, subset_mask
+from metakd_ext.utils import all_subsets, parse_subsets, subset_mask, subset_name
 
 NAMES = ["flair", "t1", "t1ce", "t2"]
 
@@ -20,3 +20,10 @@ def test_parse_and_mask() -> None:
     assert subset_mask("flair+t2", NAMES).tolist() == [True, False, False, True]
     with pytest.raises(ValueError, match="unknown modality subset 'flair\\+pd'.*'flair\\+t1'"):
         parse_subsets(["flair+pd"], NAMES)
+
+
+def test_subset_name_inverts_subset_mask() -> None:
+    names = ["flair", "t1", "t1ce", "t2"]
+    for subset in all_subsets(names):
+        assert subset_name(subset_mask(subset, names), names) == subset
+    assert subset_name([True, False, False, True], names) == "flair+t2"

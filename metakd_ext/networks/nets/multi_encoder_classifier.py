@@ -61,9 +61,9 @@ class MultiEncoderClassifier(nn.Module):
             )
         if num_classes < 2:
             raise ValueError(f"`num_classes` must be >= 2, got {num_classes}.")
-        for name in ("feature_size", "hidden_size"):
-            if locals()[name] < 1:
-                raise ValueError(f"`{name}` must be >= 1, got {locals()[name]}.")
+        for name, value in (("feature_size", feature_size), ("hidden_size", hidden_size)):
+            if value < 1:
+                raise ValueError(f"`{name}` must be >= 1, got {value}.")
         self.encoders = nn.ModuleDict({m: encoders[m] for m in self.modalities})
         widths = {m: int(getattr(encoders[m], "out_features", 0)) for m in self.modalities}
         if any(w < 1 for w in widths.values()):
