@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from monai.bundle import ConfigWorkflow
 
 BUNDLES = Path(__file__).resolve().parents[2] / "bundles"
 BUNDLE = BUNDLES / "metakd_brats"
@@ -64,6 +65,21 @@ def monai_bundle_run(
         cwd,
         overrides,
     )
+
+
+def train_workflow_missing_properties(bundle: str, dataset_dir: Path) -> list:
+    """The train properties MONAI's ``ConfigWorkflow.check_properties`` finds missing in a bundle's train.json."""
+    configs = BUNDLES / bundle / "configs"
+    workflow = ConfigWorkflow(
+        config_file=str(configs / "train.json"),
+        meta_file=str(configs / "metadata.json"),
+        logging_file=str(configs / "logging.conf"),
+        workflow_type="train",
+        bundle_root=str(BUNDLES / bundle),
+        dataset_dir=str(dataset_dir),
+    )
+    workflow.initialize()
+    return list(workflow.check_properties() or [])
 
 
 @pytest.fixture()

@@ -9,11 +9,11 @@ from pathlib import Path
 
 import pytest
 import torch
-from monai.bundle import ConfigParser, ConfigWorkflow
+from monai.bundle import ConfigParser
 
 from metakd_ext.utils import all_subsets, load_checkpoint
 
-from .conftest import BUNDLES, config_list, monai_bundle_run, run_bundle
+from .conftest import BUNDLES, config_list, monai_bundle_run, run_bundle, train_workflow_missing_properties
 
 pytestmark = pytest.mark.slow
 
@@ -177,13 +177,4 @@ def test_torchrun_two_cpu_processes(adni_demo_dir: Path, tmp_path: Path, repo_ro
 
 
 def test_check_properties_is_empty(adni_demo_dir: Path) -> None:
-    workflow = ConfigWorkflow(
-        config_file=str(CONFIGS / "train.json"),
-        meta_file=str(CONFIGS / "metadata.json"),
-        logging_file=str(CONFIGS / "logging.conf"),
-        workflow_type="train",
-        bundle_root=str(BUNDLE),
-        dataset_dir=str(adni_demo_dir),
-    )
-    workflow.initialize()
-    assert not workflow.check_properties()
+    assert not train_workflow_missing_properties("metakd_adni", adni_demo_dir)

@@ -7,11 +7,11 @@ import nibabel as nib
 import numpy as np
 import pytest
 import torch
-from monai.bundle import ConfigParser, ConfigWorkflow
+from monai.bundle import ConfigParser
 
 from metakd_ext.data import write_brats_datalist
 
-from .conftest import CONFIGS, TINY, config_list, monai_bundle_run, run_bundle
+from .conftest import CONFIGS, TINY, config_list, monai_bundle_run, run_bundle, train_workflow_missing_properties
 
 pytestmark = pytest.mark.slow
 
@@ -86,17 +86,8 @@ def test_torchrun_two_cpu_processes(demo_dir: Path, tmp_path: Path, repo_root: P
     _assert_trained(result, tmp_path, overrides)
 
 
-def test_check_properties_is_empty(bundle_dir: Path, demo_dir: Path) -> None:
-    workflow = ConfigWorkflow(
-        config_file=str(CONFIGS / "train.json"),
-        meta_file=str(CONFIGS / "metadata.json"),
-        logging_file=str(CONFIGS / "logging.conf"),
-        workflow_type="train",
-        bundle_root=str(bundle_dir),
-        dataset_dir=str(demo_dir),
-    )
-    workflow.initialize()
-    assert not workflow.check_properties()
+def test_check_properties_is_empty(demo_dir: Path) -> None:
+    assert not train_workflow_missing_properties("metakd_brats", demo_dir)
 
 
 def _preprocess(data: Path, case: str) -> None:
