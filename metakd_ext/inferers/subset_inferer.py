@@ -20,7 +20,9 @@ class SubsetSlidingWindowInferer(Inferer):
     The fast path (``fast=True``) encodes each available modality once per window and runs only the fusion and
     the decoder per subset, so evaluating the 15 BraTS subsets costs far less than 15 evaluations. The plain path
     runs a whole sliding-window inference per subset. Both give the same logits (the encoders of one modality see
-    the same windows either way).
+    the same windows either way). The fast path stitches the subsets' logits stacked along the channels, one
+    blending per window rather than one per subset (on a CPU, stitching a dict of 15 outputs cost about as much as
+    decoding them).
 
     The network must provide ``encode(x, modality_mask)`` and ``decode(features, modality_mask)`` like
     :class:`~metakd_ext.networks.MultiEncoderUNet`.
@@ -88,15 +90,16 @@ class SubsetSlidingWindowInferer(Inferer):
                 out[name] = self._sliding(zeroed, network, modality_mask=m[None])
             return out
 
-        def predictor(window: torch.Tensor) -> dict[str, torch.Tensor]:
+        def predictor(window: torch.Tensor) -> torch.Tensor:
             window_mask = available.to(window.device)[None].expand(window.shape[0], -1)
             features, _ = network.encode(window, window_mask)
-            return {
-                name: network.decode(features, m.to(window.device)[None].expand_as(window_mask))
-                for name, m in masks.items()
-            }
+            decoded = [
+                network.decode(features, m.to(window.device)[None].expand_as(window_mask)) for m in masks.values()
+            ]
+            return torch.cat(decoded, dim=1)
 
-        return self._sliding(inputs, predictor)
+        stitched = self._sliding(inputs, predictor)
+        return dict(zip(masks, stitched.chunk(len(masks), dim=1)))
 
     def _sliding(self, inputs: torch.Tensor, predictor: Callable, **kwargs: Any) -> Any:
         return sliding_window_inference(

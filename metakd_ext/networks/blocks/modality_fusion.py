@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import torch
+import torch.nn.functional as F
 from torch import nn
 
 __all__ = ["fill_missing_modalities", "ModalityFusion"]
@@ -20,15 +23,7 @@ def fill_missing_modalities(features: torch.Tensor, modality_mask: torch.Tensor)
     Returns:
         (B, M, C, *spatial) features with the missing entries filled.
     """
-    spatial = [1] * (features.ndim - 2)
-    if bool((modality_mask == modality_mask[:1]).all()):
-        # one mask for the whole batch (sliding windows, per-subset decoding): read only the available modalities
-        row = modality_mask[0]
-        if bool(row.all()):
-            return features
-        mean = features[:, row].mean(dim=1, keepdim=True)
-        return torch.where(row.reshape(1, -1, *spatial), features, mean)
-    shape = (*modality_mask.shape, *spatial)
+    shape = (*modality_mask.shape, *([1] * (features.ndim - 2)))
     avail = modality_mask.reshape(shape).to(features.dtype)
     mean = (features * avail).sum(dim=1, keepdim=True) / avail.sum(dim=1, keepdim=True).clamp_min(1.0)
     return torch.where(avail.bool(), features, mean)
@@ -36,6 +31,12 @@ def fill_missing_modalities(features: torch.Tensor, modality_mask: torch.Tensor)
 
 class ModalityFusion(nn.Module):
     """Fills missing modalities with the mean of the available ones, concatenates, and mixes by a 1x1 convolution.
+
+    Filling and mixing are linear, so when the whole batch shares one mask (sliding windows, per-subset decoding,
+    a batch dropped as one) and the modality weights, if any, are shared too, the fusion folds them into the
+    mixing weights instead: with ``W_m`` the mixing weights of modality ``m`` and ``S`` the available set,
+    ``sum_m W_m f'_m = sum_{m in S} (W_m + sum_{k not in S} W_k / |S|) f_m``. Only the available modalities' features
+    are read, and nothing of the size of the features is filled. Per-sample masks take the fill-and-mix path.
 
     Args:
         spatial_dims: number of spatial dimensions; 0 for feature vectors (B, M, C), mixed by a linear layer.
@@ -54,12 +55,14 @@ class ModalityFusion(nn.Module):
         if spatial_dims not in (0, 2, 3):
             raise ValueError(f"`spatial_dims` must be 0, 2 or 3, got {spatial_dims}.")
         self.num_modalities = num_modalities
-        self.mix: nn.Module
+        self.mix: nn.Linear | nn.Conv2d | nn.Conv3d
+        self._mix_fn: Callable[..., torch.Tensor]
         if spatial_dims == 0:
-            self.mix = nn.Linear(num_modalities * in_channels, out_channels)
+            self.mix, self._mix_fn = nn.Linear(num_modalities * in_channels, out_channels), F.linear
+        elif spatial_dims == 2:
+            self.mix, self._mix_fn = nn.Conv2d(num_modalities * in_channels, out_channels, kernel_size=1), F.conv2d
         else:
-            conv = nn.Conv3d if spatial_dims == 3 else nn.Conv2d
-            self.mix = conv(num_modalities * in_channels, out_channels, kernel_size=1)
+            self.mix, self._mix_fn = nn.Conv3d(num_modalities * in_channels, out_channels, kernel_size=1), F.conv3d
 
     def forward(
         self, features: torch.Tensor, modality_mask: torch.Tensor, modality_weights: torch.Tensor | None = None
@@ -74,9 +77,27 @@ class ModalityFusion(nn.Module):
         Returns:
             (B, out_channels, *spatial) fused features.
         """
+        shared_weights = modality_weights is None or modality_weights.ndim == 1
+        if shared_weights and bool((modality_mask == modality_mask[:1]).all()):
+            return self._fuse_shared_mask(features, modality_mask[0], modality_weights)
         fused = fill_missing_modalities(features, modality_mask)
         if modality_weights is not None:
             weights = modality_weights.to(fused.dtype)
             weights = weights.expand(fused.shape[0], -1) if weights.ndim == 1 else weights
             fused = fused * weights.reshape(*weights.shape, *([1] * (fused.ndim - 2)))
         return self.mix(fused.flatten(1, 2))
+
+    def _fuse_shared_mask(
+        self, features: torch.Tensor, available: torch.Tensor, modality_weights: torch.Tensor | None
+    ) -> torch.Tensor:
+        """Fusion of a batch that shares one (M,) mask and optional (M,) weights, with filling folded into ``mix``."""
+        weight = self.mix.weight
+        per_modality = weight.reshape(weight.shape[0], self.num_modalities, -1, *weight.shape[2:])  # (D, M, C, ...)
+        if modality_weights is not None:
+            scale = modality_weights.to(weight.dtype).reshape(1, -1, *([1] * (per_modality.ndim - 2)))
+            per_modality = per_modality * scale
+        if not bool(available.all()):
+            missing = per_modality[:, ~available].sum(dim=1, keepdim=True) / int(available.sum())
+            per_modality = per_modality[:, available] + missing
+            features = features[:, available]
+        return self._mix_fn(features.flatten(1, 2), per_modality.flatten(1, 2), self.mix.bias)

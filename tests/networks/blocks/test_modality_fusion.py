@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import pytest
 import torch
 
 from metakd_ext.networks import ModalityFusion, fill_missing_modalities
@@ -23,11 +24,19 @@ def test_fusion_shape_and_weights() -> None:
     assert torch.allclose(ones, fusion(feats, mask))
 
 
-def test_fill_missing_shared_mask_matches_per_sample_path() -> None:
-    feats = torch.rand(3, 4, 2, 5, 5, 5)
-    shared = torch.tensor([1, 0, 1, 0]).bool().expand(3, -1)
-    mixed = torch.cat([shared[:2], torch.ones(1, 4, dtype=torch.bool)])
-    out = fill_missing_modalities(feats, shared)
-    assert torch.allclose(out[:2], fill_missing_modalities(feats, mixed)[:2])
-    assert torch.allclose(out[:, 1], (feats[:, 0] + feats[:, 2]) / 2)
-    assert fill_missing_modalities(feats, torch.ones(3, 4, dtype=torch.bool)) is feats
+@pytest.mark.parametrize("spatial_dims", [0, 2, 3])
+@pytest.mark.parametrize("available", [[1, 0, 1, 0], [0, 0, 1, 0], [1, 1, 1, 1]])
+@pytest.mark.parametrize("weighted", [False, True])
+def test_shared_mask_folding_matches_fill_and_mix(spatial_dims: int, available: list[int], weighted: bool) -> None:
+    torch.manual_seed(0)
+    fusion = ModalityFusion(spatial_dims, num_modalities=4, in_channels=3, out_channels=5)
+    feats = torch.rand(3, 4, 3, *([6] * spatial_dims))
+    shared = torch.tensor(available).bool().expand(3, -1)
+    mixed = torch.cat([shared[:2], torch.tensor([[0, 1, 0, 0]]).bool()])  # a differing row: the fill-and-mix path
+    weights = torch.rand(4, requires_grad=True) if weighted else None
+    folded = fusion(feats, shared, weights)
+    reference = fusion(feats, mixed, weights)[:2]
+    assert torch.allclose(folded[:2], reference, atol=1e-6)
+    if weighted:
+        grad_folded = torch.autograd.grad(folded[:2].sum(), weights)[0]
+        assert torch.allclose(grad_folded, torch.autograd.grad(reference.sum(), weights)[0], atol=1e-5)
