@@ -77,6 +77,8 @@ def main() -> None:
     parser.add_argument("--dataset_dir", required=True)
     parser.add_argument("--rounds", type=int, default=1)
     args, overrides = parser.parse_known_args()  # anything else goes to every run, e.g. --eval_split validation
+    if args.rounds < 1:
+        parser.error("--rounds must be at least 1")
     configs = [*ast.literal_eval(args.config_file), f"{args.bundle_root}/configs/evaluate.json"]
     common = ["--dataset_dir", args.dataset_dir, *overrides]
     subsets = all_subsets(BRATS_MODALITIES)
