@@ -80,6 +80,8 @@ class SubsetSlidingWindowInferer(Inferer):
             raise ValueError(f"one image at a time, got a batch of {inputs.shape[0]}.")
         available = resolve_modality_mask(inputs, modality_mask)[0]
         masks = {name: torch.as_tensor(m, device=available.device).bool() for name, m in subsets.items()}
+        if not masks:
+            return {}
         for name, m in masks.items():
             if bool((m & ~available).any()):
                 raise ValueError(f"subset {name} needs a modality the image does not have.")

@@ -32,3 +32,9 @@ def test_subset_beyond_available_is_an_error() -> None:
     x[:, 2] = 0
     with pytest.raises(ValueError, match="subset t1ce needs a modality the image does not have"):
         SubsetSlidingWindowInferer(8)(x, net, {"t1ce": subset_mask("t1ce", NAMES)})
+
+
+@pytest.mark.parametrize("fast", [True, False])
+def test_no_subsets_predicts_nothing(fast: bool) -> None:
+    net = MultiEncoderUNet(channels=(4, 8)).eval()
+    assert SubsetSlidingWindowInferer(8, fast=fast)(torch.randn(1, 4, 8, 8, 8), net, {}) == {}
