@@ -11,9 +11,13 @@ Commands:
 
 from __future__ import annotations
 
+import functools
 import logging
+import os
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import fire
 
@@ -28,57 +32,18 @@ from metakd_ext.visualize.subset_report import render_report
 __all__ = ["demo_brats", "demo_adni", "datalist_brats", "datalist_adni", "report", "stack", "main"]
 
 
-def demo_brats(
-    output_dir: str,
-    num_cases: int = 24,
-    seed: int = 0,
-    spacing: float = 2.0,
-    missing_fraction: float = 0.0,
-    val_fraction: float = 0.2,
-    num_meta: int = 2,
-) -> str:
-    """Write a BraTS 2018-layout demo data set (4 MRI modalities + labels 0/1/2/4) built on the MNI152 anatomy.
+def _path_as_text(write: Callable[..., os.PathLike]) -> Callable[..., str]:
+    """``write`` as a command: its signature and docs; the path it returns as text (fire would list its members)."""
 
-    Args:
-        output_dir: folder for the case folders and datalist.json.
-        num_cases: number of cases.
-        seed: random seed; the same seed writes the same data.
-        spacing: voxel size in mm; 1.0 is BraTS-like, 2.0 (default) is 8 times smaller, for CPU demos.
-        missing_fraction: fraction of cases that lack one or two modality files.
-        val_fraction: fraction of cases in the validation split.
-        num_meta: number of cases in the meta-validation split.
+    @functools.wraps(write)
+    def command(*args: Any, **kwargs: Any) -> str:
+        return str(write(*args, **kwargs))
 
-    Returns:
-        The path of the datalist JSON.
-    """
-    return str(make_brats_demo(output_dir, num_cases, seed, spacing, missing_fraction, val_fraction, num_meta))
+    return command
 
 
-def demo_adni(
-    output_dir: str,
-    num_subjects: int = 240,
-    seed: int = 0,
-    spacing: float = 4.0,
-    val_fraction: float = 0.2,
-    test_fraction: float = 0.0,
-    num_meta: int = 6,
-) -> str:
-    """Write the ADNI-like demo: CN / MCI / AD subjects on the MNI152 anatomy with MRI, PET, clinical, CSF and
-    APOE4 data, modalities missing at ADNI-like rates; subjects.csv and datalist.json beside the volumes.
-
-    Args:
-        output_dir: destination folder.
-        num_subjects: number of subjects.
-        seed: random seed; the same seed writes the same data.
-        spacing: voxel size in mm (4.0: 49 x 58 x 47 volumes).
-        val_fraction: stratified validation fraction.
-        test_fraction: stratified test fraction.
-        num_meta: subjects held out for meta-validation.
-
-    Returns:
-        The path of the datalist JSON.
-    """
-    return str(make_adni_demo(output_dir, num_subjects, seed, spacing, val_fraction, test_fraction, num_meta))
+demo_brats = _path_as_text(make_brats_demo)
+demo_adni = _path_as_text(make_adni_demo)
 
 
 def datalist_adni(
