@@ -25,10 +25,12 @@ import statistics
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import torch
 
 VARIANTS = ("metakd_full", "metakd_drop", "plain", "segresnet")
+BUNDLE_TRAIN = Path(__file__).resolve().parents[1] / "bundles" / "metakd_brats" / "configs" / "train.json"
 
 
 def _batches(n: int, batch: int, roi: int, device: torch.device) -> list[dict]:
@@ -43,8 +45,8 @@ def _batches(n: int, batch: int, roi: int, device: torch.device) -> list[dict]:
 
 def run_variant(args: argparse.Namespace) -> dict:
     """Times one variant in this process; returns seconds per iteration and peak memory in MiB."""
+    from monai.bundle import ConfigParser
     from monai.engines import SupervisedTrainer
-    from monai.losses import DiceCELoss
     from monai.networks.nets import SegResNet
 
     from metakd_ext.engines import MetaKDTrainer
@@ -60,7 +62,9 @@ def run_variant(args: argparse.Namespace) -> dict:
         net = SegResNet(spatial_dims=3, in_channels=4, out_channels=3, init_filters=channels[0]).to(device)
     else:
         net = MultiEncoderUNet(channels=channels).to(device)
-    loss = DiceCELoss(sigmoid=True, batch=True)
+    parser = ConfigParser()
+    parser.read_config(str(BUNDLE_TRAIN))
+    loss = parser.get_parsed_content("loss")  # the bundle's task loss: Dice + BCE per region channel
     optimizer = torch.optim.SGD(net.parameters(), lr=1e-2, momentum=0.99, nesterov=True)
     common = {
         "device": device,

@@ -53,7 +53,7 @@ def datalist_adni(
     tabular_columns: dict | None = None,
     labels: list | tuple = ADNI_LABELS,
     val_fraction: float = 0.2,
-    test_fraction: float = 0.0,
+    test_fraction: float = 0.2,
     num_meta: int = 6,
     seed: int = 0,
     id_column: str = "subject",
@@ -69,7 +69,7 @@ def datalist_adni(
         tabular_columns: {modality: [value columns]}; default the demo's clinical, csf and genetic columns.
         labels: class names in class-index order.
         val_fraction: stratified validation fraction.
-        test_fraction: stratified test fraction.
+        test_fraction: stratified fraction of held-out testing subjects (the evaluation scores them).
         num_meta: subjects held out for meta-validation.
         seed: seed of the split.
         id_column: column of the subject id.
@@ -97,7 +97,8 @@ def datalist_adni(
 def datalist_brats(
     data_dir: str,
     output: str,
-    val_fraction: float = 0.2,
+    val_fraction: float = 0.1,
+    test_fraction: float = 0.2,
     num_meta: int = 5,
     seed: int = 0,
     train_split: str | None = None,
@@ -110,7 +111,8 @@ def datalist_brats(
     Args:
         data_dir: the data set root; paths in the datalist are relative to it (the bundle's dataset_dir).
         output: the datalist JSON to write.
-        val_fraction: fraction of labelled cases for validation (seeded split).
+        val_fraction: fraction of labelled cases for validation, which chooses the checkpoint (seeded split).
+        test_fraction: fraction of labelled cases held out for testing, which the evaluation scores (seeded split).
         num_meta: number of labelled cases held out for meta-validation (seeded split).
         seed: seed of the split.
         train_split: optional file of training case names, one a line.
@@ -121,7 +123,9 @@ def datalist_brats(
     Returns:
         The path of the datalist JSON.
     """
-    write_brats_datalist(data_dir, output, val_fraction, num_meta, seed, train_split, val_split, meta_split, test_split)
+    write_brats_datalist(
+        data_dir, output, val_fraction, test_fraction, num_meta, seed, train_split, val_split, meta_split, test_split
+    )
     return output
 
 

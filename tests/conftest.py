@@ -24,11 +24,12 @@ def brats18_dir() -> Path:
 
 @pytest.fixture(scope="session")
 def demo_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """Six tiny demo cases (4 mm voxels) with a datalist, made once per session."""
+    """Seven tiny demo cases (4 mm voxels) with a datalist (3 training, 2 validation, 1 meta-validation, 1 testing),
+    made once per session."""
     from metakd_ext.data import make_brats_demo
 
     out = tmp_path_factory.mktemp("demo")
-    make_brats_demo(out, num_cases=6, seed=3, spacing=4.0, val_fraction=0.34, num_meta=1)
+    make_brats_demo(out, num_cases=7, seed=3, spacing=4.0, val_fraction=0.34, test_fraction=0.15, num_meta=1)
     return out
 
 

@@ -21,10 +21,12 @@ def test_demo_and_datalist_commands(tmp_path: Path) -> None:
             str(tmp_path / "x.json"),
             "--num_meta",
             "0",
+            "--test_fraction",
+            "0.34",
         ]
     )
     datalist = json.loads((tmp_path / "x.json").read_text())
-    assert len(datalist["training"]) + len(datalist["validation"]) == 3
+    assert [len(datalist[k]) for k in ("training", "validation", "testing")] == [1, 1, 1]
 
 
 def test_help_and_clear_error(tmp_path: Path) -> None:
@@ -75,7 +77,8 @@ def test_adni_demo_datalist_and_report_commands(tmp_path: Path, capsys) -> None:
         ]
     )
     datalist = json.loads((tmp_path / "a.json").read_text())
-    assert len(datalist["training"]) + len(datalist["validation"]) == 9
+    sizes = [len(datalist[k]) for k in ("training", "validation", "testing")]
+    assert sizes == [4, 3, 2]  # stratified, rounded per class
     assert list(datalist["tabular_stats"]) == ["csf"]
     eval_dir = tmp_path / "eval"
     eval_dir.mkdir()

@@ -16,6 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
+from metakd_ext.data.brats_datalist import DATALIST_SECTIONS, check_split_arguments
 from metakd_ext.data.io import atomic_write_text
 
 __all__ = [
@@ -29,8 +30,6 @@ __all__ = [
 
 ADNI_LABELS = ("CN", "MCI", "AD")
 """Default diagnosis labels: cognitively normal, mild cognitive impairment, Alzheimer's disease."""
-
-SPLITS = ("training", "validation", "meta_validation", "test")
 
 
 def _cell(row: Mapping[str, str | None], column: str) -> str:
@@ -137,9 +136,9 @@ def read_subject_table(
 
 
 def stratified_split(
-    labels: Sequence[int], val_fraction: float = 0.2, test_fraction: float = 0.0, num_meta: int = 3, seed: int = 0
+    labels: Sequence[int], val_fraction: float = 0.2, test_fraction: float = 0.2, num_meta: int = 3, seed: int = 0
 ) -> dict[str, list[int]]:
-    """Seeded, label-stratified split of subject indices into training, validation, meta-validation and test.
+    """Seeded, label-stratified split of subject indices into training, validation, meta-validation and testing.
 
     Each class is shuffled and cut in the same proportions (rounded per class), so every split has the class mix
     of the whole set; ``num_meta`` subjects, spread over the classes, go to meta-validation.
@@ -147,17 +146,11 @@ def stratified_split(
     Raises:
         ValueError: an argument is out of range.
     """
-    for name, value in (("val_fraction", val_fraction), ("test_fraction", test_fraction)):
-        if not 0.0 <= value < 1.0:
-            raise ValueError(f"`{name}` must be in [0, 1), got {value}.")
-    if val_fraction + test_fraction >= 1.0:
-        raise ValueError(f"`val_fraction` + `test_fraction` must be < 1, got {val_fraction + test_fraction}.")
-    if num_meta < 0:
-        raise ValueError(f"`num_meta` must be >= 0, got {num_meta}.")
+    check_split_arguments(val_fraction, test_fraction, num_meta)
     rng = np.random.RandomState(seed)
     labels_arr = np.asarray(labels)
     classes = sorted(set(labels_arr.tolist()))
-    split: dict[str, list[int]] = {s: [] for s in SPLITS}
+    split: dict[str, list[int]] = {s: [] for s in DATALIST_SECTIONS}
     meta_share = np.bincount([classes.index(c) for c in labels_arr.tolist()]) * num_meta / max(len(labels_arr), 1)
     meta_counts = np.floor(meta_share).astype(int)
     for i in np.argsort(-(meta_share - meta_counts))[: num_meta - int(meta_counts.sum())]:
@@ -168,7 +161,7 @@ def stratified_split(
         n_test = int(round(test_fraction * n))
         n_val = int(round(val_fraction * n))
         n_meta = min(int(meta_counts[k]), max(n - n_test - n_val - 1, 0))
-        split["test"] += idx[:n_test]
+        split["testing"] += idx[:n_test]
         split["validation"] += idx[n_test : n_test + n_val]
         split["meta_validation"] += idx[n_test + n_val : n_test + n_val + n_meta]
         split["training"] += idx[n_test + n_val + n_meta :]
@@ -204,7 +197,7 @@ def write_subject_datalist(
     tabular_columns: Mapping[str, Sequence[str]],
     labels: Sequence[str] = ADNI_LABELS,
     val_fraction: float = 0.2,
-    test_fraction: float = 0.0,
+    test_fraction: float = 0.2,
     num_meta: int = 3,
     seed: int = 0,
     id_column: str = "subject",
@@ -213,8 +206,8 @@ def write_subject_datalist(
     """Writes a datalist JSON for a subjects CSV: a seeded stratified split and training-split statistics.
 
     The JSON has ``"class_names"``, ``"tabular_stats"`` (from the training split only) and the sections
-    ``"training"``, ``"validation"``, ``"meta_validation"`` and ``"test"``. Image paths stay as in the CSV
-    (relative to its folder, the bundle's ``dataset_dir``). It is written atomically.
+    ``"training"``, ``"validation"``, ``"meta_validation"`` and ``"testing"`` (held out: it chooses nothing).
+    Image paths stay as in the CSV (relative to its folder, the bundle's ``dataset_dir``). It is written atomically.
 
     Returns:
         The path of the JSON.
@@ -228,7 +221,7 @@ def write_subject_datalist(
         "class_names": list(labels),
         "tabular_stats": tabular_stats([entries[i] for i in split["training"]], tabular_columns),
     }
-    content.update({name: [entries[i] for i in split[name]] for name in SPLITS})
+    content.update({name: [entries[i] for i in split[name]] for name in DATALIST_SECTIONS})
     out = Path(output)
     atomic_write_text(out, json.dumps(content, indent=2) + "\n")
     return out

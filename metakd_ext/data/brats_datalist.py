@@ -13,14 +13,19 @@ import numpy as np
 from metakd_ext.data.io import atomic_write_text
 
 __all__ = [
+    "DATALIST_SECTIONS",
+    "SECTION_BIAS",
     "BRATS_MODALITIES",
     "BRATS_LAYOUTS",
     "brats_case_files",
     "find_brats_cases",
     "find_inference_inputs",
+    "check_split_arguments",
     "split_cases",
     "read_split_file",
     "write_brats_datalist",
+    "load_datalist",
+    "evaluation_split",
 ]
 
 logger = logging.getLogger("metakd")
@@ -36,6 +41,17 @@ BRATS_LAYOUTS: dict[str, dict[str, str]] = {
 allowed) and ``<case>/<case>-{t2f,t1n,t1c,t2w,seg}.nii.gz`` (2023 on)."""
 
 _EXTENSIONS = (".nii.gz", ".nii")
+
+DATALIST_SECTIONS = ("training", "validation", "meta_validation", "testing")
+"""The four disjoint parts of a datalist: training trains, validation chooses the checkpoint, meta-validation
+drives the meta step (or the LCKD election), testing chooses nothing."""
+
+SECTION_BIAS = {
+    "training": "trained the model",
+    "validation": "chose the checkpoint",
+    "meta_validation": "chose the modality weights",
+}
+"""What each section other than ``testing`` chose; scores on it are biased upwards."""
 
 
 def brats_case_files(case_dir: str | os.PathLike) -> tuple[str, dict[str, Path]] | None:
@@ -115,41 +131,64 @@ def read_split_file(path: str | os.PathLike) -> list[str]:
     return [s for s in (line.split("#")[0].strip() for line in lines) if s]
 
 
-def split_cases(
-    names: Sequence[str], val_fraction: float = 0.2, num_meta: int = 5, seed: int = 0
-) -> dict[str, list[str]]:
-    """Seeded split of case names into ``training``, ``validation`` and ``meta_validation``.
+def check_split_arguments(val_fraction: float, test_fraction: float, num_meta: int) -> None:
+    """Checks the fractions and the meta-validation count of a seeded split.
 
-    The meta-validation set is held out of training, as the authors hold out 5 of 285 BraTS 2018 cases.
-    At least one case always stays in training; with 3 or more cases, at least one goes to validation.
+    Raises:
+        ValueError: a fraction is outside [0, 1), the two add up to 1 or more, or ``num_meta`` is negative.
+    """
+    for name, value in (("val_fraction", val_fraction), ("test_fraction", test_fraction)):
+        if not 0.0 <= value < 1.0:
+            raise ValueError(f"`{name}` must be in [0, 1), got {value}.")
+    if val_fraction + test_fraction >= 1.0:
+        raise ValueError(f"`val_fraction` + `test_fraction` must be < 1, got {val_fraction + test_fraction}.")
+    if num_meta < 0:
+        raise ValueError(f"`num_meta` must be >= 0, got {num_meta}.")
+
+
+def split_cases(
+    names: Sequence[str], val_fraction: float = 0.1, test_fraction: float = 0.2, num_meta: int = 5, seed: int = 0
+) -> dict[str, list[str]]:
+    """Seeded split of labelled case names into ``training``, ``validation``, ``meta_validation`` and ``testing``.
+
+    Four disjoint parts: training trains, validation chooses the checkpoint, meta-validation drives the meta step
+    (the authors hold out 5 of 285 BraTS 2018 cases) and testing chooses nothing, so a table of its scores is
+    unbiased. The defaults on BraTS 2018 (285 cases) give 195 training, 28 validation, 5 meta-validation and 57
+    testing cases (the test size of the RFNet split). At least one case always stays in training; a non-zero
+    fraction gets at least one case when there are enough.
 
     Raises:
         ValueError: an argument is out of range or there are no cases.
     """
     if not names:
         raise ValueError("cannot split an empty list of cases.")
-    if not 0.0 <= val_fraction < 1.0:
-        raise ValueError(f"`val_fraction` must be in [0, 1), got {val_fraction}.")
-    if num_meta < 0:
-        raise ValueError(f"`num_meta` must be >= 0, got {num_meta}.")
+    check_split_arguments(val_fraction, test_fraction, num_meta)
     order = list(np.random.RandomState(seed).permutation(sorted(names)))
     n = len(order)
-    n_val = int(round(val_fraction * n))
-    if val_fraction > 0 and n >= 3:
-        n_val = max(n_val, 1)
-    n_val = min(n_val, n - 1)
-    n_meta = min(num_meta, n - n_val - 1)
+    counts = []
+    left = n - 1
+    for fraction in (test_fraction, val_fraction):
+        k = int(round(fraction * n))
+        if fraction > 0 and n >= 3:
+            k = max(k, 1)
+        k = min(k, left)
+        counts.append(k)
+        left -= k
+    n_test, n_val = counts
+    n_meta = min(num_meta, left)
     return {
-        "validation": sorted(order[:n_val]),
-        "meta_validation": sorted(order[n_val : n_val + n_meta]),
-        "training": sorted(order[n_val + n_meta :]),
+        "testing": sorted(order[:n_test]),
+        "validation": sorted(order[n_test : n_test + n_val]),
+        "meta_validation": sorted(order[n_test + n_val : n_test + n_val + n_meta]),
+        "training": sorted(order[n_test + n_val + n_meta :]),
     }
 
 
 def write_brats_datalist(
     data_dir: str | os.PathLike,
     output: str | os.PathLike,
-    val_fraction: float = 0.2,
+    val_fraction: float = 0.1,
+    test_fraction: float = 0.2,
     num_meta: int = 5,
     seed: int = 0,
     train_split: str | None = None,
@@ -159,10 +198,11 @@ def write_brats_datalist(
 ) -> dict:
     """Writes a datalist JSON for a BraTS folder and returns it.
 
-    The file has the sections ``training``, ``validation``, ``meta_validation`` and ``testing`` (cases without a
-    label, or named by ``test_split``), paths relative to ``data_dir`` (the bundle's ``dataset_dir``), and
-    ``modalities``. Without split files the labelled cases are split by :func:`split_cases`; with split files
-    (one case name a line) each given file defines its section and the rest of the labelled cases train.
+    The file has the sections ``training``, ``validation``, ``meta_validation`` and ``testing``, paths relative to
+    ``data_dir`` (the bundle's ``dataset_dir``), and ``modalities``. Without split files the labelled cases are
+    split by :func:`split_cases` (the held-out labelled cases go to ``testing``) and the cases without a label are
+    added to ``testing`` (to predict, not to score); with split files (one case name a line) each given file
+    defines its section and the rest of the labelled cases train.
 
     Raises:
         ValueError: a split file names a case that is not in ``data_dir``, or a case is in two split files.
@@ -194,8 +234,8 @@ def write_brats_datalist(
     else:
         labelled = [c["case"] for c in cases if "label" in c]
         if labelled:
-            sections = split_cases(labelled, val_fraction, num_meta, seed)
-        sections["testing"] = [c["case"] for c in cases if "label" not in c]
+            sections = split_cases(labelled, val_fraction, test_fraction, num_meta, seed)
+        sections["testing"] = sorted(sections.get("testing", []) + [c["case"] for c in cases if "label" not in c])
     for section in ("training", "validation", "meta_validation"):
         unlabelled = [n for n in sections.get(section, []) if "label" not in by_name[n]]
         if unlabelled:
@@ -203,13 +243,10 @@ def write_brats_datalist(
     datalist = {
         "description": f"BraTS datalist of {Path(data_dir).resolve()}; paths are relative to it",
         "modalities": list(BRATS_MODALITIES),
-        **{
-            s: [by_name[n] for n in sections.get(s, [])]
-            for s in ("training", "validation", "meta_validation", "testing")
-        },
+        **{s: [by_name[n] for n in sections.get(s, [])] for s in DATALIST_SECTIONS},
     }
     atomic_write_text(output, json.dumps(datalist, indent=2) + "\n")
-    counts = ", ".join(f"{s} {len(datalist[s])}" for s in ("training", "validation", "meta_validation", "testing"))
+    counts = ", ".join(f"{s} {len(datalist[s])}" for s in DATALIST_SECTIONS)
     logger.info(f"wrote {output}: {counts}.")
     return datalist
 
@@ -219,6 +256,7 @@ def load_datalist(
     section: str,
     base_dir: str | os.PathLike | None = None,
     path_keys: Sequence[str] = (*BRATS_MODALITIES, "label", "image"),
+    labelled: bool = False,
 ) -> list[dict]:
     """The entries of one section of a datalist JSON, with the file keys made absolute.
 
@@ -230,6 +268,8 @@ def load_datalist(
         section: e.g. ``"training"``, ``"validation"``, ``"meta_validation"``, ``"testing"``.
         base_dir: folder the relative paths are relative to; default the JSON's folder.
         path_keys: keys whose values are file paths.
+        labelled: keep only the entries with a ``"label"`` (to score them; ``testing`` may also hold cases to
+            predict only).
 
     Raises:
         FileNotFoundError: the JSON does not exist.
@@ -248,6 +288,8 @@ def load_datalist(
     root = Path(base_dir) if base_dir is not None else path.parent
     entries = []
     for item in content[section]:
+        if labelled and "label" not in item:
+            continue
         entry = dict(item)
         for key in path_keys:
             value = entry.get(key)
@@ -255,6 +297,40 @@ def load_datalist(
                 entry[key] = str(root / value)
         entries.append(entry)
     return entries
+
+
+def evaluation_split(path: str | os.PathLike, preferred: str = "testing", fallback: str = "validation") -> str:
+    """The datalist section a table should score: ``preferred`` when it holds labelled cases, else ``fallback``.
+
+    Scores on ``testing`` are held out; where a datalist has no labelled testing cases (written before they
+    existed, or from split files without ``--test_split``), the fallback is scored and a warning says what those
+    cases chose (:data:`SECTION_BIAS`), as the evaluation summary does.
+
+    Raises:
+        FileNotFoundError: the JSON does not exist.
+        ValueError: neither section holds a labelled case.
+    """
+    for section in (preferred, fallback):
+        content = load_datalist(path, section, labelled=True) if _has_section(path, section) else []
+        if content:
+            if section != preferred:
+                logger.warning(
+                    f"datalist {path} has no labelled {preferred!r} cases; scoring {section!r}, whose cases "
+                    f"{SECTION_BIAS.get(section, 'may have chosen something')}: the scores are biased upwards. "
+                    "Write the datalist again with a test fraction for held-out scores."
+                )
+            return section
+    raise ValueError(
+        f"datalist {path} has no labelled cases in {preferred!r} or {fallback!r}; nothing to score. Write it with "
+        "`python -m metakd_ext datalist ... --test_fraction 0.2`."
+    )
+
+
+def _has_section(path: str | os.PathLike, section: str) -> bool:
+    p = Path(path)
+    if not p.is_file():
+        load_datalist(p, section)  # raises the FileNotFoundError that says how to write one
+    return isinstance(json.loads(p.read_text()).get(section), list)
 
 
 def find_inference_inputs(input_dir: str | os.PathLike) -> list[dict]:

@@ -150,7 +150,7 @@ def make_adni_demo(
     seed: int = 0,
     spacing: float = 4.0,
     val_fraction: float = 0.2,
-    test_fraction: float = 0.0,
+    test_fraction: float = 0.2,
     num_meta: int = 6,
 ) -> Path:
     """Writes the ADNI-like demo: image volumes, ``subjects.csv`` and ``datalist.json``; deterministic for a seed.

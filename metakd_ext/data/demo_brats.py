@@ -182,11 +182,12 @@ def make_brats_case(
 
 def make_brats_demo(
     output_dir: str | os.PathLike,
-    num_cases: int = 24,
+    num_cases: int = 40,
     seed: int = 0,
     spacing: float = 2.0,
     missing_fraction: float = 0.0,
-    val_fraction: float = 0.2,
+    val_fraction: float = 0.1,
+    test_fraction: float = 0.3,
     num_meta: int = 2,
 ) -> Path:
     """Writes a BraTS 2018-layout demo data set and its datalist; deterministic for a seed.
@@ -197,7 +198,9 @@ def make_brats_demo(
         seed: random seed; the same seed gives the same files.
         spacing: voxel size in mm (1.0 is BraTS-like, 197 x 233 x 189; 2.0 is 8 times smaller, for CPU demos).
         missing_fraction: fraction of cases that lack one or two modality files, as clinics' data does.
-        val_fraction: fraction of cases in the validation split.
+        val_fraction: fraction of cases in the validation split (chooses the checkpoint).
+        test_fraction: fraction of cases in the held-out testing split (scored by the evaluation; the default 40
+            cases give 22 training, 4 validation, 2 meta-validation and 12 testing cases).
         num_meta: cases in the meta-validation split.
 
     Returns:
@@ -232,5 +235,7 @@ def make_brats_demo(
         save_nifti(label, affine, case_dir / f"{name}_seg.nii.gz")
         logger.info(f"demo case {name} written" + (f" without {', '.join(drop)}" if drop else ""))
     datalist = out / "datalist.json"
-    write_brats_datalist(out, datalist, val_fraction=val_fraction, num_meta=num_meta, seed=seed)
+    write_brats_datalist(
+        out, datalist, val_fraction=val_fraction, test_fraction=test_fraction, num_meta=num_meta, seed=seed
+    )
     return datalist

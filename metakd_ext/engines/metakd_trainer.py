@@ -33,7 +33,8 @@ class MetaKDTrainer(SupervisedTrainer):
     the network's optimiser. Every ``meta_interval`` iterations (``meta_warmup_interval`` during the warm-up),
     :meth:`meta_step` updates the importance logits on a meta-validation loader. MONAI's ``IterationEvents``
     fire as in :class:`monai.engines.SupervisedTrainer`; the iteration output also holds ``"task_loss"``,
-    ``"kd_loss"`` and, after a meta step, ``"meta_loss"``.
+    ``"kd_loss"`` and, after a meta step, ``"meta_loss"``. After the backward pass its ``"loss"`` is detached, so
+    handlers can log it as a number.
 
     The network must accept ``network(x, modality_mask=..., modality_weights=..., return_features=...)`` like
     :class:`~metakd_ext.networks.MultiEncoderUNet` (``x`` a (B, M, *spatial) tensor) or
@@ -170,6 +171,15 @@ class MetaKDTrainer(SupervisedTrainer):
         """Autocast on the engine's device, enabled when ``amp`` is."""
         return torch.autocast(torch.device(self.state.device).type, enabled=bool(self.amp), **self.amp_kwargs)
 
+    def _full_precision(self) -> torch.autocast:
+        """Autocast off: the meta step runs in fp32 even under AMP.
+
+        The meta gradient on ``w`` reaches it through every voxel of the task loss, about 1e-7 per logit at a
+        128^3 crop: below what fp16 holds (exactly zero there), and no gradient scaler guards this path. The meta
+        step is rare (``meta_steps`` every ``meta_interval`` iterations), so fp32 costs little.
+        """
+        return torch.autocast(torch.device(self.state.device).type, enabled=False)
+
     def _iteration(self, engine: MetaKDTrainer, batchdata: dict[str, torch.Tensor]) -> dict:  # type: ignore[override]
         """One MetaKD training iteration; returns the iteration output dictionary."""
         if batchdata is None:
@@ -200,6 +210,7 @@ class MetaKDTrainer(SupervisedTrainer):
             loss.backward()
             engine.fire_event(IterationEvents.BACKWARD_COMPLETED)
             engine.optimizer.step()
+        engine.state.output[Keys.LOSS] = loss.detach()  # its graph is spent: handlers read a plain value
         interval = engine.meta_warmup_interval if warmup else engine.meta_interval
         if interval > 0 and engine.meta_steps > 0 and iteration % interval == 0:
             engine.state.output["meta_loss"] = engine.meta_step(train_batch=(inputs, targets, mask))
@@ -221,7 +232,7 @@ class MetaKDTrainer(SupervisedTrainer):
         """Updates the importance logits ``w`` with ``meta_steps`` steps of the meta optimiser.
 
         The network's parameters and its optimiser are not changed; the network runs in eval mode, so its
-        normalisation statistics are not changed either.
+        normalisation statistics are not changed either. It runs in fp32 under AMP too (see :meth:`_full_precision`).
 
         Args:
             train_batch: (inputs, targets, mask) of the current training batch; required by ``"unrolled"``.
@@ -254,7 +265,7 @@ class MetaKDTrainer(SupervisedTrainer):
     ) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """Task loss with bottleneck features weighted by ``p``; gradient with respect to ``w`` only."""
         params = list(self.weight_learner.parameters())
-        with self._autocast():
+        with self._full_precision():
             pred = net(inputs, modality_mask=mask, modality_weights=self.weight_learner.weights())
             loss = self.loss_function(pred, targets).mean()
         return loss.detach(), list(torch.autograd.grad(loss, params))
@@ -269,14 +280,14 @@ class MetaKDTrainer(SupervisedTrainer):
         params: dict[str, torch.Tensor] = {n: p for n, p in net.named_parameters() if p.requires_grad}
         lr = self.unrolled_lr if self.unrolled_lr is not None else float(self.optimizer.param_groups[0]["lr"])
         x, y, m = train_batch
-        with self._autocast():
+        with self._full_precision():
             pred, feats = functional_call(net, params, (x,), {"modality_mask": m, "return_features": True})
             train_loss = self.loss_function(pred, y).mean()
             train_loss = train_loss + self.kd_weight * self.kd_loss(feats, m, self.weight_learner.ratios(detach=False))
         grads = torch.autograd.grad(train_loss, list(params.values()), create_graph=True, allow_unused=True)
         updated = {n: p if g is None else p - lr * g for (n, p), g in zip(params.items(), grads)}
         x_v, y_v, m_v = meta_batch
-        with self._autocast():
+        with self._full_precision():
             meta_loss = self.loss_function(functional_call(net, updated, (x_v,), {"modality_mask": m_v}), y_v).mean()
         w_params = list(self.weight_learner.parameters())
         w_grads = torch.autograd.grad(meta_loss, w_params, allow_unused=True)

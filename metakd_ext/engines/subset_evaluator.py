@@ -8,6 +8,7 @@ from typing import Any
 
 import torch
 from ignite.engine import Engine, Events
+from monai.data import MetaTensor
 from monai.engines import Evaluator
 from monai.engines.utils import IterationEvents
 from monai.utils import CommonKeys as Keys
@@ -33,8 +34,8 @@ class SubsetEvaluator(Evaluator):
 
     Args:
         device: device of the network.
-        val_data_loader: batches of one case with ``image`` (1, M, *spatial), ``label`` (1, 3, *spatial),
-            ``modality_mask`` (1, M) and ``case``.
+        val_data_loader: batches of one case with ``image`` (1, M, *spatial) as a MetaTensor (its voxel spacing
+            makes HD95 in mm), ``label`` (1, 3, *spatial), ``modality_mask`` (1, M) and ``case``.
         network: a network with ``encode`` / ``decode`` (:class:`~metakd_ext.networks.MultiEncoderUNet`).
         inferer: the sliding-window inferer over subsets (fast or plain path).
         modality_names: the M modality names in channel order.
@@ -46,7 +47,7 @@ class SubsetEvaluator(Evaluator):
         mask_key: batch key of the availability mask.
 
     Raises:
-        ValueError: an unknown subset name.
+        ValueError: an unknown subset name; in a run, an image without metadata.
     """
 
     def __init__(
@@ -96,6 +97,8 @@ class SubsetEvaluator(Evaluator):
         if image.shape[0] != 1:
             raise ValueError(f"the subset evaluation takes one case per batch, got {image.shape[0]}; set batch_size 1.")
         case = batchdata.get(engine.case_key, ["?"])[0]
+        spacing = _spacing(image, case)
+        image, label = _plain(image), _plain(label)
         mask = batchdata.get(engine.mask_key)
         available = resolve_modality_mask(image, None if mask is None else torch.as_tensor(mask).to(image.device))
         masks = engine.subset_masks
@@ -107,7 +110,6 @@ class SubsetEvaluator(Evaluator):
         with torch.no_grad(), torch.autocast(torch.device(engine.state.device).type, enabled=bool(engine.amp)):
             logits = engine.inferer(image, engine.network, subsets=usable, modality_mask=available)
         engine.fire_event(IterationEvents.FORWARD_COMPLETED)
-        spacing = _spacing(image)
         names = subset_name(available[0].cpu(), engine.modality_names)
         et_voxels = int(label[0, 2].sum())
         scored: list[dict] = []
@@ -128,10 +130,21 @@ class SubsetEvaluator(Evaluator):
         return engine.state.output
 
 
-def _spacing(image: torch.Tensor) -> list[float] | None:
-    """Voxel size of a (1, M, *spatial) MetaTensor, None for a plain tensor."""
-    pixdim = getattr(image, "pixdim", None)
-    if pixdim is None:
-        return None
-    values = pixdim[0] if isinstance(pixdim, list) else pixdim
+def _spacing(image: torch.Tensor, case: str) -> list[float]:
+    """Voxel size in mm of a (1, M, *spatial) MetaTensor (after any resampling of the preprocessing).
+
+    Raises:
+        ValueError: ``image`` carries no metadata.
+    """
+    if not isinstance(image, MetaTensor):
+        raise ValueError(
+            f"case {case}: the image carries no voxel spacing (a plain tensor), so HD95 could not be in mm; keep the "
+            "metadata in the evaluation preprocessing (no EnsureTyped(track_meta=False))."
+        )
+    pixdim = image.pixdim
+    values = pixdim[0] if isinstance(pixdim, list) else pixdim  # a collated batch gives one per case
     return [float(v) for v in torch.as_tensor(values).flatten()[: image.ndim - 2]]
+
+
+def _plain(x: torch.Tensor) -> torch.Tensor:
+    return x.as_tensor() if isinstance(x, MetaTensor) else x

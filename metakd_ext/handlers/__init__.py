@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from .checkpoint_saver import SaveWhen, StateDictSaver
+from .checkpoint_saver import FinalModelSaver, SaveWhen, StateDictSaver
 from .class_prediction_writer import ClassPredictionWriter
 from .modality_weights import ModalityWeightsHandler
 from .subset_report import ReportKind, SubsetReportWriter
@@ -8,6 +8,7 @@ from .utils import from_engine_channel
 
 __all__ = [
     "ClassPredictionWriter",
+    "FinalModelSaver",
     "ModalityWeightsHandler",
     "ReportKind",
     "SaveWhen",

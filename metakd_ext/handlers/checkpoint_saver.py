@@ -14,7 +14,7 @@ from torch import nn
 from metakd_ext.data.io import atomic_write
 from metakd_ext.utils.enums import StrEnum, look_up
 
-__all__ = ["SaveWhen", "StateDictSaver"]
+__all__ = ["SaveWhen", "StateDictSaver", "FinalModelSaver"]
 
 
 class SaveWhen(StrEnum):
@@ -64,6 +64,8 @@ class StateDictSaver:
         self.when = look_up(SaveWhen, when, "when")
         self.min_epoch = min_epoch
         self.best_metric = float("-inf")
+        self.best_epoch: int | None = None
+        self.scored_epochs: list[int] = []
         self.logger = logging.getLogger(logger_name)
 
     @property
@@ -93,9 +95,71 @@ class StateDictSaver:
         detail = ""
         if self.when == SaveWhen.BEST:
             metric = engine.state.metrics.get(str(getattr(engine.state, "key_metric_name", "")))
-            if metric is None or engine.state.epoch < self.min_epoch or not float(metric) > self.best_metric:
+            if metric is None:
+                return
+            self.scored_epochs.append(engine.state.epoch)
+            if engine.state.epoch < self.min_epoch or not float(metric) > self.best_metric:
                 return
             self.best_metric = float(metric)
+            self.best_epoch = engine.state.epoch
             detail = f" (key metric {self.best_metric:.4f})"
         self.save()
         self.logger.info(f"epoch {engine.state.epoch}: saved {self.path}{detail}")
+
+    def why_none(self) -> str:
+        """Why a ``"best"`` saver has saved nothing (empty when it has)."""
+        if self.best_epoch is not None:
+            return ""
+        if not self.scored_epochs:
+            return "no validation ran (check `val_interval` against `epochs`)"
+        candidates = [e for e in self.scored_epochs if e >= self.min_epoch]
+        if not candidates:
+            return (
+                f"no validation ran from epoch {self.min_epoch} on, the first epoch of missing-modality training "
+                f"(validated epochs: {', '.join(map(str, self.scored_epochs))})"
+            )
+        return "the key metric was never a number (NaN) in the validated epochs"
+
+
+class FinalModelSaver:
+    """Makes every training run leave a model: when the trainer completes, writes its final weights and, where the
+    best-checkpoint saver chose nothing in this run, makes the final weights the best file too; logs which file
+    holds what, and why.
+
+    ``best.path`` (``models/model.pt``) then always holds this run's model: the best qualifying checkpoint, or the
+    final weights when none qualified (validation never ran, or only during the full-modality warm-up), never a
+    checkpoint left from an earlier run. Both writes are atomic.
+
+    Args:
+        best: the ``"best"`` :class:`StateDictSaver` attached to the validator.
+        filename: file of the final weights, beside ``best.path``.
+        log_dir: where the TensorBoard logs are, for the closing log line; optional.
+    """
+
+    def __init__(self, best: StateDictSaver, filename: str = "model_final.pt", log_dir: str | None = None) -> None:
+        if best.when != SaveWhen.BEST:
+            raise ValueError(f"`best` must be a StateDictSaver with when='best', got when={best.when!r}.")
+        if filename == best.filename:
+            raise ValueError(f"`filename` must differ from the best checkpoint's, got {filename!r} for both.")
+        self.best = best
+        self.final = StateDictSaver(best.save_dir, best.save_dict, filename, SaveWhen.COMPLETED)
+        self.log_dir = log_dir
+
+    def attach(self, engine: Engine) -> None:
+        """Registers the handler on the trainer."""
+        engine.add_event_handler(Events.COMPLETED, self)
+
+    def __call__(self, engine: Engine) -> None:
+        self.final.save()
+        epoch = engine.state.epoch
+        reason = self.best.why_none()
+        if reason:
+            self.best.save()
+            chosen = f"{self.best.path.resolve()} holds the final weights (epoch {epoch}): {reason}"
+        else:
+            chosen = (
+                f"{self.best.path.resolve()} is the best checkpoint (epoch {self.best.best_epoch}, key metric "
+                f"{self.best.best_metric:.4f})"
+            )
+        logs = f"; TensorBoard logs: {Path(self.log_dir).resolve()}" if self.log_dir else ""
+        self.best.logger.info(f"best model: {chosen}; final weights (epoch {epoch}): {self.final.path.resolve()}{logs}")

@@ -36,6 +36,8 @@ class SubsetReportWriter:
         modality_names: names of the weights; required with ``weight_learner``.
         logger_name: name of the Python logger.
         kind: ``"segmentation"`` or ``"classification"``.
+        eval_split: the datalist section the evaluator scores; recorded per row, and the summary says whether its
+            cases chose anything (the checkpoint, the weights) or were held out.
     """
 
     def __init__(
@@ -45,6 +47,7 @@ class SubsetReportWriter:
         modality_names: Sequence[str] | None = None,
         logger_name: str = "metakd",
         kind: ReportKind | str = ReportKind.SEGMENTATION,
+        eval_split: str | None = None,
     ) -> None:
         if weight_learner is not None and (
             modality_names is None or len(modality_names) != weight_learner.num_modalities
@@ -55,6 +58,7 @@ class SubsetReportWriter:
         self.modality_names = None if modality_names is None else [str(n) for n in modality_names]
         self.logger = logging.getLogger(logger_name)
         self.kind = look_up(ReportKind, kind, "kind")
+        self.eval_split = eval_split
 
     def attach(self, engine: Engine) -> None:
         """Registers the handler on ``engine``."""
@@ -64,7 +68,7 @@ class SubsetReportWriter:
         weights = None
         if self.weight_learner is not None and self.modality_names is not None:
             weights = dict(zip(self.modality_names, self.weight_learner.weights().detach().cpu().tolist()))
-        rows = engine.state.rows  # type: ignore[attr-defined]
+        rows = [{**row, "split": self.eval_split} for row in engine.state.rows]  # type: ignore[attr-defined]
         subsets = getattr(engine, "subsets", None)
         if self.kind == ReportKind.CLASSIFICATION:
             write_per_subject(self.output_dir, rows, engine.class_names, weights)  # type: ignore[attr-defined]

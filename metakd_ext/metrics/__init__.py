@@ -6,6 +6,7 @@ from .brats_regions import (
     brats_region_scores,
     dice_score,
     hd95_score,
+    label_map_regions,
     remove_small_et,
 )
 from .classification import CLASSIFICATION_SCORES, classification_scores
@@ -17,6 +18,7 @@ __all__ = [
     "brats_region_scores",
     "dice_score",
     "hd95_score",
+    "label_map_regions",
     "remove_small_et",
     "CLASSIFICATION_SCORES",
     "classification_scores",

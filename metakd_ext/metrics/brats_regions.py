@@ -2,13 +2,23 @@
 
 from __future__ import annotations
 
+import warnings
 from collections.abc import Sequence
 
-import numpy as np
 import torch
-from monai.metrics.utils import get_edge_surface_distance
+from monai.metrics import compute_hausdorff_distance
 
-__all__ = ["BRATS_REGIONS", "EMPTY_HD95", "dice_score", "hd95_score", "remove_small_et", "brats_region_scores"]
+from metakd_ext.transforms.array import BratsLabelToRegions, RegionsToBratsLabel
+
+__all__ = [
+    "BRATS_REGIONS",
+    "EMPTY_HD95",
+    "dice_score",
+    "hd95_score",
+    "label_map_regions",
+    "remove_small_et",
+    "brats_region_scores",
+]
 
 BRATS_REGIONS = ("TC", "WT", "ET")
 """Region channels of the network output and label, in order."""
@@ -33,14 +43,17 @@ def dice_score(pred: torch.Tensor, label: torch.Tensor) -> float:
 
 
 def hd95_score(pred: torch.Tensor, label: torch.Tensor, spacing: Sequence[float] | None = None) -> float:
-    """Symmetric 95th-percentile Hausdorff distance of two binary masks, in mm when ``spacing`` is given.
+    """95th-percentile Hausdorff distance of two binary masks, in mm when ``spacing`` is given.
 
-    0 when both masks are empty, :data:`EMPTY_HD95` when exactly one is (the BraTS rule).
+    MONAI's ``compute_hausdorff_distance(percentile=95)``: the larger of the two directed 95th percentiles of the
+    distances between the masks' surfaces (as MONAI's ``HausdorffDistanceMetric`` and the surface-distance package
+    compute it; medpy pools both directions before the percentile instead). 0 when both masks are empty,
+    :data:`EMPTY_HD95` when exactly one is (the BraTS rule).
 
     Args:
         pred: (*spatial) bool or 0/1 mask.
         label: (*spatial) bool or 0/1 mask.
-        spacing: voxel size per spatial axis; default 1.
+        spacing: voxel size per spatial axis in mm; default 1.
     """
     p, g = pred.bool(), label.bool()
     p_empty, g_empty = not bool(p.any()), not bool(g.any())
@@ -48,11 +61,36 @@ def hd95_score(pred: torch.Tensor, label: torch.Tensor, spacing: Sequence[float]
         return 0.0
     if p_empty or g_empty:
         return EMPTY_HD95
-    _, distances, _ = get_edge_surface_distance(
-        p, g, distance_metric="euclidean", spacing=None if spacing is None else list(spacing), symmetric=True
-    )
-    both = torch.cat([d.flatten().float() for d in distances])
-    return float(np.percentile(both.cpu().numpy(), 95))
+    with warnings.catch_warnings():  # MONAI 1.5-1.6 warn from inside their own call of get_mask_edges
+        warnings.filterwarnings("ignore", message=".*always_return_as_numpy.*")
+        distance = compute_hausdorff_distance(
+            p[None, None],
+            g[None, None],
+            include_background=True,
+            distance_metric="euclidean",
+            percentile=95,
+            spacing=None if spacing is None else [float(s) for s in spacing],
+        )
+    return float(distance.flatten()[0])
+
+
+def label_map_regions(regions: torch.Tensor, et_label: int = 4) -> torch.Tensor:
+    """The regions of the label map that inference writes for ``regions``: channels -> 0/1/2/ET map -> TC, WT, ET.
+
+    The BraTS evaluation scores the regions re-derived from a written label map (WT = 1, 2, ET; TC = 1, ET;
+    ET), so an ET voxel outside the predicted TC counts in TC, and TC outside WT in WT: the regions come out
+    nested. Uses the bundle's own :class:`~metakd_ext.transforms.RegionsToBratsLabel` and
+    :class:`~metakd_ext.transforms.BratsLabelToRegions`.
+
+    Args:
+        regions: (3, *spatial) binary masks TC, WT, ET.
+        et_label: the ET value of the label map (any valid one gives the same regions).
+
+    Returns:
+        (3, *spatial) bool masks TC, WT, ET.
+    """
+    label = RegionsToBratsLabel(et_label)(regions)
+    return BratsLabelToRegions(et_label)(label).bool()  # type: ignore[union-attr]
 
 
 def remove_small_et(regions: torch.Tensor, min_voxels: int) -> torch.Tensor:
@@ -73,10 +111,12 @@ def remove_small_et(regions: torch.Tensor, min_voxels: int) -> torch.Tensor:
 def brats_region_scores(
     pred: torch.Tensor, label: torch.Tensor, spacing: Sequence[float] | None = None, et_min_voxels: int = 500
 ) -> dict[str, float]:
-    """Dice and HD95 of TC, WT and ET, and of ET after :func:`remove_small_et`.
+    """Dice and HD95 of TC, WT and ET, and of ET after :func:`remove_small_et`, as the BraTS evaluation scores the
+    label map that inference writes: the predicted regions are first made what that map gives back
+    (:func:`label_map_regions`); the post-processed ET becomes label 1, so it stays in TC and WT.
 
     Args:
-        pred: (3, *spatial) binary prediction, channels TC, WT, ET.
+        pred: (3, *spatial) binary prediction, channels TC, WT, ET (the thresholded network output).
         label: (3, *spatial) binary ground truth, same channels.
         spacing: voxel size in mm.
         et_min_voxels: threshold of the ET post-processing.
@@ -92,7 +132,7 @@ def brats_region_scores(
             f"`pred` and `label` must both be (3, *spatial) TC/WT/ET masks, got {tuple(pred.shape)} and "
             f"{tuple(label.shape)}."
         )
-    pred, label = pred.bool(), label.bool()
+    pred, label = label_map_regions(pred.bool()), label.bool()
     scores: dict[str, float] = {}
     for c, region in enumerate(BRATS_REGIONS):
         scores[f"dice_{region.lower()}"] = dice_score(pred[c], label[c])

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from .checkpoint import load_checkpoint
+from .checkpoint import load_bundle_checkpoint, load_checkpoint
 from .enums import KDDistance, MetaMode, PairReduction, StrEnum, WeightInit, look_up
 from .modality_mask import (
     ModalityInputs,
@@ -18,6 +18,7 @@ __all__ = [
     "StrEnum",
     "WeightInit",
     "look_up",
+    "load_bundle_checkpoint",
     "load_checkpoint",
     "all_subsets",
     "parse_subsets",

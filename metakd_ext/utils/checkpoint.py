@@ -8,7 +8,7 @@ from pathlib import Path
 import torch
 from torch import nn
 
-__all__ = ["load_checkpoint"]
+__all__ = ["load_checkpoint", "load_bundle_checkpoint"]
 
 
 def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = "cpu", **modules: nn.Module) -> dict:
@@ -46,3 +46,19 @@ def load_checkpoint(path: str | os.PathLike, map_location: str | torch.device = 
                 "(demo.json) after this one."
             ) from e
     return ckpt
+
+
+def load_bundle_checkpoint(
+    path: str | os.PathLike, map_location: str | torch.device = "cpu", **modules: nn.Module
+) -> dict:
+    """:func:`load_checkpoint` for a bundle config's ``initialize``: a checkpoint that is missing or does not fit
+    ends the run with its one-line message (``error: checkpoint ... not found; train first ...``), not with the
+    traceback of the config expression that called it.
+
+    Raises:
+        SystemExit: with the message of :func:`load_checkpoint`'s ``FileNotFoundError`` or ``ValueError``.
+    """
+    try:
+        return load_checkpoint(path, map_location, **modules)
+    except (FileNotFoundError, ValueError) as e:
+        raise SystemExit(f"error: {e}") from None

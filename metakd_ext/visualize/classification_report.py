@@ -15,7 +15,7 @@ from metakd_ext.data.io import atomic_write_text, csv_text
 from metakd_ext.metrics.classification import CLASSIFICATION_SCORES, classification_scores
 from metakd_ext.metrics.subset_summary import MEAN_ROW
 from metakd_ext.visualize.heatmap import subset_heatmap
-from metakd_ext.visualize.subset_report import WEIGHTS, read_weights
+from metakd_ext.visualize.subset_report import WEIGHTS, read_weights, split_note
 
 __all__ = [
     "PER_SUBJECT",
@@ -37,9 +37,10 @@ _NAMES = {
 def write_per_subject(
     eval_dir: str | os.PathLike, rows: Sequence[dict], class_names: Sequence[str], weights: dict[str, float] | None
 ) -> None:
-    """Writes ``per_subject.csv`` (one row per subject and subset) and the learned modality weights."""
+    """Writes ``per_subject.csv`` (one row per subject and subset, with the datalist ``split`` it came from) and the
+    learned modality weights."""
     out = Path(eval_dir)
-    columns = ["subject", "subset", "available", "label", *(f"prob_{c}" for c in class_names), "predicted"]
+    columns = ["subject", "split", "subset", "available", "label", *(f"prob_{c}" for c in class_names), "predicted"]
     atomic_write_text(out / PER_SUBJECT, csv_text(rows, columns))
     if weights is not None:
         atomic_write_text(out / WEIGHTS, json.dumps(weights, indent=2) + "\n")
@@ -100,6 +101,8 @@ def render_classification_report(eval_dir: str | os.PathLike, subsets: Sequence[
         f"{len(subjects)} subjects ({', '.join(f'{c} {n}' for c, n in counts.items())}), {len(table) - 1} modality "
         "subsets; each subset is scored on the subjects that have all of its modalities. Scores in %; macro AUC "
         "is one-vs-rest. The last row is the mean over subsets.",
+        "",
+        split_note(rows),
         "",
     ]
     if weights:

@@ -10,12 +10,21 @@ from pathlib import Path
 
 import numpy as np
 
+from metakd_ext.data.brats_datalist import SECTION_BIAS
 from metakd_ext.data.io import atomic_write_text, csv_text
 from metakd_ext.metrics.brats_regions import EMPTY_HD95
 from metakd_ext.metrics.subset_summary import MEAN_ROW, SCORE_COLUMNS, summarize_subsets
 from metakd_ext.visualize.heatmap import subset_heatmap
 
-__all__ = ["PER_CASE", "WEIGHTS", "write_per_case", "read_per_case", "read_weights", "render_report"]
+__all__ = [
+    "PER_CASE",
+    "WEIGHTS",
+    "write_per_case",
+    "read_per_case",
+    "read_weights",
+    "split_note",
+    "render_report",
+]
 
 PER_CASE = "per_case.csv"
 WEIGHTS = "modality_weights.json"
@@ -23,10 +32,11 @@ _HEATMAP_COLUMNS = (("dice_et", "ET"), ("dice_tc", "TC"), ("dice_wt", "WT"), ("d
 
 
 def write_per_case(eval_dir: str | os.PathLike, rows: Sequence[dict], weights: dict[str, float] | None) -> None:
-    """Writes ``per_case.csv`` (one row per case and subset) and the learned modality weights."""
+    """Writes ``per_case.csv`` (one row per case and subset, with the datalist ``split`` it came from) and the
+    learned modality weights."""
     out = Path(eval_dir)
     atomic_write_text(
-        out / PER_CASE, csv_text(rows, ["case", "subset", "available", "label_et_voxels", *SCORE_COLUMNS])
+        out / PER_CASE, csv_text(rows, ["case", "split", "subset", "available", "label_et_voxels", *SCORE_COLUMNS])
     )
     if weights is not None:
         atomic_write_text(out / WEIGHTS, json.dumps(weights, indent=2) + "\n")
@@ -50,6 +60,22 @@ def read_weights(eval_dir: str | os.PathLike) -> dict[str, float] | None:
     """The learned modality weights saved beside an evaluation, or None."""
     path = Path(eval_dir) / WEIGHTS
     return json.loads(path.read_text()) if path.is_file() else None
+
+
+def split_note(rows: Sequence[dict]) -> str:
+    """One sentence on the datalist split the rows were scored on (their ``split`` column), and whether those cases
+    chose anything (:data:`~metakd_ext.data.SECTION_BIAS`), for the summary of an evaluation."""
+    splits = sorted({str(r.get("split") or "") for r in rows})
+    if splits == ["testing"]:
+        return "Scored on the held-out `testing` split: these cases chose nothing (neither checkpoint nor weights)."
+    biased = [s for s in splits if s in SECTION_BIAS]
+    if biased:
+        what = "; ".join(f"`{s}` {SECTION_BIAS[s]}" for s in biased)
+        return (
+            f"Not held out: scored on {', '.join(f'`{s}`' for s in splits)}, and the cases of {what}, so these "
+            "scores are biased upwards. Write the datalist with a test fraction and score its `testing` split."
+        )
+    return f"Scored split: {', '.join(f'`{s}`' for s in splits if s) or 'not recorded'}."
 
 
 def _pct(mean: float, std: float) -> str:
@@ -84,6 +110,8 @@ def render_report(
         f"{len(cases)} cases, {len(table) - 1} modality subsets. Dice in %, HD95 in mm, mean ± standard deviation "
         "over cases; the last row is the mean over subsets (± the spread across subsets).",
         "",
+        split_note(rows),
+        "",
     ]
     if weights:
         lines += ["Learned modality weights: " + ", ".join(f"{k} {v:.4f}" for k, v in weights.items()), ""]
@@ -100,7 +128,12 @@ def render_report(
     threshold = f"{et_min_voxels} voxels" if et_min_voxels is not None else "`et_min_voxels`"
     lines += [
         "",
-        f"ET post: a predicted ET smaller than {threshold} counts as none (its voxels stay in TC).",
+        "Regions are scored as the BraTS evaluation scores a written label map: the network's channels become the "
+        "label map that inference writes, and WT (1, 2, ET), TC (1, ET) and ET are derived from it. HD95 is MONAI's "
+        "`compute_hausdorff_distance(percentile=95)`: the larger of the two directed 95th percentiles of the "
+        "surface distances, in mm from each image's voxel spacing.",
+        f"ET post: a predicted ET smaller than {threshold} counts as none (its voxels become label 1, so they stay "
+        "in TC).",
         f"{len(no_et)} of {len(cases)} cases have no ET in the ground truth"
         + (f" ({', '.join(no_et)})" if no_et else "")
         + "; as in the BraTS challenge, such a case scores ET Dice 1 and HD95 0 where the prediction has no ET, "

@@ -78,14 +78,18 @@ def test_evaluate_every_subset(trained: dict[str, str], tmp_path: Path, repo_roo
     )
     assert result.returncode == 0, result.stderr[-4000:]
     rows = _read(out / "per_subject.csv")
-    assert list(rows[0]) == ["subject", "subset", "available", "label", "prob_CN", "prob_MCI", "prob_AD", "predicted"]
+    columns = ["subject", "split", "subset", "available", "label", "prob_CN", "prob_MCI", "prob_AD", "predicted"]
+    assert list(rows[0]) == columns
+    assert {r["split"] for r in rows} == {"testing"}  # held out by default
     for r in rows:
         assert set(r["subset"].split("+")) <= set(r["available"].split("+"))
         assert sum(float(r[f"prob_{c}"]) for c in ("CN", "MCI", "AD")) == pytest.approx(1.0, abs=1e-4)
     summary = _read(out / "summary.csv")
     assert [s["subset"] for s in summary] == [*all_subsets(MODALITIES), "mean over subsets"]
     assert list(summary[0]) == ["subset", "subjects", "accuracy", "balanced_accuracy", "macro_f1", "macro_auc"]
-    assert (out / "summary.png").stat().st_size > 0 and "Learned modality weights" in (out / "summary.md").read_text()
+    markdown = (out / "summary.md").read_text()
+    assert (out / "summary.png").stat().st_size > 0 and "Learned modality weights" in markdown
+    assert "held-out `testing` split" in markdown
     assert set(json.loads((out / "modality_weights.json").read_text())) == set(MODALITIES)
 
 

@@ -109,6 +109,41 @@ def test_evaluate_bad_input(overrides, message, demo_dir, tmp_path, repo_root, c
     assert result.returncode != 0 and message in result.stdout + result.stderr
 
 
+def test_missing_checkpoint_is_one_plain_line(demo_dir, tmp_path, repo_root) -> None:
+    result = _evaluate(
+        repo_root,
+        {"dataset_dir": str(demo_dir), "ckpt_dir": str(tmp_path / "none"), "output_dir": str(tmp_path / "eval")},
+    )
+    assert result.returncode != 0
+    assert result.stderr.strip().splitlines()[-1] == (
+        f"error: checkpoint {tmp_path / 'none' / 'model.pt'} not found; train first or set `ckpt_path` / `ckpt_dir`."
+    )
+    assert "Traceback" not in result.stderr and "load_bundle_checkpoint" not in result.stderr
+
+
+def test_scores_are_in_mm_on_held_out_cases(demo_dir, tmp_path, repo_root, ckpt_dir) -> None:
+    out = tmp_path / "eval"
+    result = _evaluate(
+        repo_root,
+        {
+            "dataset_dir": str(demo_dir),
+            "ckpt_dir": str(ckpt_dir),
+            "output_dir": str(out),
+            "subsets": "['flair+t1+t1ce+t2']",
+        },
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    with (out / "per_case.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    testing = [c["case"] for c in json.loads((demo_dir / "datalist.json").read_text())["testing"]]
+    assert [r["case"] for r in rows] == testing and {r["split"] for r in rows} == {"testing"}
+    # 4 mm voxels: a finite HD95 between two non-empty regions is a multiple of 4 mm steps, never below 4
+    finite = [float(r[k]) for r in rows for k in ("hd95_tc", "hd95_wt") if 0 < float(r[k]) < 373.13]
+    assert finite and min(finite) >= 4.0
+    markdown = (out / "summary.md").read_text()
+    assert "held-out `testing` split" in markdown and "larger of the two directed 95th percentiles" in markdown
+
+
 def _infer(repo_root: Path, ckpt_dir: Path, overrides: dict[str, str]):
     return monai_bundle_run(
         repo_root,

@@ -30,6 +30,7 @@ def _assert_trained(result, tmp_path: Path, overrides: dict[str, str]) -> None:
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     log = result.stdout + result.stderr
     assert "val_dice_wt" in log and "modality weights: flair" in log and "best model:" in log
+    assert "Converting a tensor with requires_grad=True" not in log and "ignoring non-scalar output" not in log
     ckpt = torch.load(tmp_path / "models" / "model.pt", weights_only=True)
     assert set(ckpt) == {"model", "weight_learner"}
     parser = ConfigParser()
@@ -47,6 +48,27 @@ def test_train_from_repo_root_on_demo(demo_dir: Path, tmp_path: Path, repo_root:
     overrides = _outputs(tmp_path, demo_dir)
     result = monai_bundle_run(repo_root, config_list("train.json"), overrides)
     _assert_trained(result, tmp_path, overrides)
+
+
+def test_one_epoch_smoke_run_leaves_a_model_that_evaluates(demo_dir: Path, tmp_path: Path, repo_root: Path) -> None:
+    overrides = _outputs(tmp_path, demo_dir)
+    del overrides["val_interval"], overrides["missing_warmup_iters"]  # defaults: no validation in 1 epoch, warm-up
+    result = monai_bundle_run(repo_root, config_list("train.json"), overrides)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    log = result.stdout + result.stderr
+    assert "holds the final weights (epoch 1): no validation ran" in log
+    best = torch.load(tmp_path / "models" / "model.pt", weights_only=True)
+    final = torch.load(tmp_path / "models" / "model_final.pt", weights_only=True)
+    assert all(torch.equal(best["model"][k], v) for k, v in final["model"].items())
+    out = tmp_path / "eval"
+    result = monai_bundle_run(
+        repo_root,
+        config_list("train.json", "evaluate.json"),
+        {**overrides, "output_dir": str(out), "subsets": "['flair+t1+t1ce+t2']"},
+        run_id="run",
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    assert "held-out `testing` split" in (out / "summary.md").read_text()
 
 
 def test_train_on_real_brats(brats18_dir: Path, tmp_path: Path, repo_root: Path) -> None:

@@ -59,7 +59,7 @@ def test_stratified_split_keeps_class_mix_and_is_seeded() -> None:
     assert split == stratified_split(labels, val_fraction=0.2, test_fraction=0.1, num_meta=5, seed=3)
     assert sorted(i for s in split.values() for i in s) == list(range(100))
     counts = {k: np.bincount([labels[i] for i in v], minlength=3).tolist() for k, v in split.items()}
-    assert counts["validation"] == [8, 8, 4] and counts["test"] == [4, 4, 2]
+    assert counts["validation"] == [8, 8, 4] and counts["testing"] == [4, 4, 2]
     assert sum(counts["meta_validation"]) == 5 and min(counts["meta_validation"]) >= 1
 
 
@@ -71,7 +71,8 @@ def test_statistics_come_from_training_only(tmp_path: Path) -> None:
     abeta = [e["csf"][0] for e in train if "csf" in e]
     assert content["tabular_stats"]["csf"]["mean"][0] == pytest.approx(np.mean(abeta))
     assert content["class_names"] == ["CN", "MCI", "AD"]
-    assert {len(content[s]) for s in ("training", "validation", "meta_validation")} == {14, 4, 2}
+    sizes = {s: len(content[s]) for s in ("training", "validation", "meta_validation", "testing")}
+    assert sizes == {"training": 10, "validation": 4, "meta_validation": 2, "testing": 4}  # testing 0.2 by default
     without_ptau = [{**e, "csf": [e["csf"][0], None]} for e in train]
     with pytest.raises(ValueError, match=r"ptau \(csf\) has no value in the training split"):
         tabular_stats(without_ptau, TABLES)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from metakd_ext.data import find_brats_cases, split_cases, write_brats_datalist
+from metakd_ext.data import evaluation_split, find_brats_cases, load_datalist, split_cases, write_brats_datalist
 
 REAL_CASES = 8
 
@@ -18,10 +18,12 @@ def test_real_cases(brats18_dir: Path, tmp_path: Path) -> None:
     assert all(set(c) == {"case", "flair", "t1", "t1ce", "t2", "label"} for c in cases)
     assert cases[0]["flair"] == os.path.join(cases[0]["case"], f"{cases[0]['case']}_flair.nii.gz")
     out = tmp_path / "datalist.json"
-    datalist = write_brats_datalist(brats18_dir, out, val_fraction=0.25, num_meta=1, seed=0)
+    datalist = write_brats_datalist(brats18_dir, out, val_fraction=0.25, test_fraction=0.25, num_meta=1, seed=0)
     assert json.loads(out.read_text()) == datalist
     sizes = {k: len(datalist[k]) for k in ("training", "validation", "meta_validation", "testing")}
-    assert sizes == {"training": 5, "validation": 2, "meta_validation": 1, "testing": 0}
+    assert sizes == {"training": 3, "validation": 2, "meta_validation": 1, "testing": 2}
+    assert all("label" in c for c in datalist["testing"])  # held out with their labels, to be scored
+    assert evaluation_split(out) == "testing"
 
 
 def _copy_cases(src: Path, dst: Path, names: list[str]) -> None:
@@ -58,10 +60,30 @@ def test_2023_layout_and_unlabelled(tmp_path: Path) -> None:
 
 def test_split_is_seeded_and_disjoint() -> None:
     names = [f"c{i}" for i in range(20)]
-    a, b = split_cases(names, 0.2, 5, seed=1), split_cases(names, 0.2, 5, seed=1)
-    assert a == b and a != split_cases(names, 0.2, 5, seed=2)
-    assert (len(a["training"]), len(a["validation"]), len(a["meta_validation"])) == (11, 4, 5)
-    assert sorted(a["training"] + a["validation"] + a["meta_validation"]) == sorted(names)
+    a = split_cases(names, val_fraction=0.2, test_fraction=0.25, num_meta=5, seed=1)
+    assert a == split_cases(names, val_fraction=0.2, test_fraction=0.25, num_meta=5, seed=1)
+    assert a != split_cases(names, val_fraction=0.2, test_fraction=0.25, num_meta=5, seed=2)
+    sizes = {k: len(v) for k, v in a.items()}
+    assert sizes == {"training": 6, "validation": 4, "meta_validation": 5, "testing": 5}
+    assert sorted(sum(a.values(), [])) == sorted(names)  # disjoint and complete
+    with pytest.raises(ValueError, match=r"`val_fraction` \+ `test_fraction` must be < 1"):
+        split_cases(names, val_fraction=0.5, test_fraction=0.5)
+
+
+def test_evaluation_split_prefers_labelled_testing(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    labelled = {"case": "A", "flair": "A/A_flair.nii.gz", "label": "A/A_seg.nii.gz"}
+    unlabelled = {"case": "U", "flair": "U/U_flair.nii.gz"}
+    path = tmp_path / "d.json"
+    path.write_text(json.dumps({"validation": [labelled], "testing": [unlabelled, {**labelled, "case": "B"}]}))
+    assert evaluation_split(path) == "testing"
+    assert [e["case"] for e in load_datalist(path, "testing", labelled=True)] == ["B"]
+    path.write_text(json.dumps({"validation": [labelled], "testing": [unlabelled]}))  # only cases to predict
+    with caplog.at_level("WARNING", logger="metakd"):
+        assert evaluation_split(path) == "validation"
+    assert "chose the checkpoint" in caplog.text and "biased upwards" in caplog.text
+    path.write_text(json.dumps({"validation": [], "testing": [unlabelled]}))
+    with pytest.raises(ValueError, match="no labelled cases in 'testing' or 'validation'"):
+        evaluation_split(path)
 
 
 def test_external_split_files(tmp_path: Path) -> None:

@@ -12,7 +12,8 @@ from metakd_ext.data import BRATS_MODALITIES, make_brats_demo
 
 def test_layout_labels_and_datalist(demo_dir: Path) -> None:
     datalist = json.loads((demo_dir / "datalist.json").read_text())
-    assert sum(len(datalist[k]) for k in ("training", "validation", "meta_validation")) == 6
+    sizes = {k: len(datalist[k]) for k in ("training", "validation", "meta_validation", "testing")}
+    assert sizes == {"training": 3, "validation": 2, "meta_validation": 1, "testing": 1}
     case = datalist["training"][0]["case"]
     for m in (*BRATS_MODALITIES, "seg"):
         assert (demo_dir / case / f"{case}_{m}.nii.gz").is_file()

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 import torch
 from ignite.engine import Events
-from monai.losses import DiceCELoss
+from monai.losses import DiceFocalLoss
 
 from metakd_ext.engines import MetaKDTrainer
 from metakd_ext.networks import ModalityWeightLearner, MultiEncoderUNet
@@ -30,7 +30,7 @@ def _trainer(meta_mode: str = "first_order", **kwargs) -> MetaKDTrainer:
         "train_data_loader": _batches(2),
         "network": net,
         "optimizer": torch.optim.SGD(net.parameters(), lr=0.01),
-        "loss_function": DiceCELoss(sigmoid=True),
+        "loss_function": DiceFocalLoss(sigmoid=True, gamma=0.0),
         "weight_learner": learner,
         "meta_data_loader": _batches(2, seed=1),
         "meta_optimizer": torch.optim.Adam(learner.parameters(), lr=0.05),
@@ -68,6 +68,26 @@ def test_first_order_gradient_reaches_w_only_through_weighting() -> None:
     batch = trainer._prepare(_batches(1)[0])
     _, grads = trainer._first_order_grads(trainer.network.eval(), *batch)
     assert grads[0].abs().sum() > 0
+
+
+def _bundle_size_loss(pred: torch.Tensor, label: torch.Tensor) -> torch.Tensor:
+    """Dice + BCE scaled by 1e-3: the per-voxel gradient of a 1000x larger crop (16^3 -> 160^3) on a tiny one."""
+    return 1e-3 * DiceFocalLoss(sigmoid=True, gamma=0.0, lambda_focal=3.0, batch=True)(pred, label)
+
+
+@pytest.mark.parametrize("meta_mode", ["first_order", "unrolled"])
+def test_meta_gradient_is_exact_under_fp16_autocast(meta_mode: str) -> None:
+    grads = {}
+    for amp in (False, True):  # AMP emulated on the CPU with fp16 autocast; in fp16 this gradient is exactly 0
+        trainer = _trainer(meta_mode, loss_function=_bundle_size_loss, amp=amp, amp_kwargs={"dtype": torch.float16})
+        _prepare(trainer)
+        batch = trainer._prepare(_batches(1, size=16, seed=3)[0])
+        if meta_mode == "first_order":
+            _, (grads[amp],) = trainer._first_order_grads(trainer.network.eval(), *batch)
+        else:
+            _, (grads[amp],) = trainer._unrolled_grads(trainer.network.eval(), batch, batch)
+    assert float(grads[True].abs().min()) > 0
+    torch.testing.assert_close(grads[True], grads[False], rtol=1e-4, atol=0.0)
 
 
 def test_unrolled_meta_step_gives_w_a_gradient() -> None:

@@ -3,7 +3,14 @@ from __future__ import annotations
 import pytest
 import torch
 
-from metakd_ext.metrics import EMPTY_HD95, brats_region_scores, dice_score, hd95_score, remove_small_et
+from metakd_ext.metrics import (
+    EMPTY_HD95,
+    brats_region_scores,
+    dice_score,
+    hd95_score,
+    label_map_regions,
+    remove_small_et,
+)
 
 
 def _cube(lo: int, hi: int, size: int = 20) -> torch.Tensor:
@@ -27,6 +34,39 @@ def test_hd95_by_hand() -> None:
     assert hd95_score(a, b) == pytest.approx(2.0)
     assert hd95_score(a, b, spacing=(1.5, 1.0, 1.0)) == pytest.approx(3.0)
     assert hd95_score(a, a) == 0.0
+
+
+def test_hd95_is_the_larger_directed_percentile_in_mm() -> None:
+    # single voxels are their own surface: a -> b distances [0], b -> a distances [0, 10] (voxels)
+    a = torch.zeros(20, 20, 20, dtype=torch.bool)
+    a[5, 5, 5] = True
+    b = a.clone()
+    b[5, 5, 15] = True
+    # directed 95th percentiles 0 and 0.95 * 10 = 9.5; the larger is 9.5 (pooling both gives 9.0, medpy's way)
+    assert hd95_score(a, b) == pytest.approx(9.5)
+    assert hd95_score(b, a) == pytest.approx(9.5)
+    assert hd95_score(a, b, spacing=(2.0, 2.0, 2.0)) == pytest.approx(19.0)  # a 2 mm case
+    assert hd95_score(a, b, spacing=(2.0, 2.0, 1.0)) == pytest.approx(9.5)  # only the third axis counts
+
+
+def test_label_map_regions_are_nested() -> None:
+    regions = torch.zeros(3, 6, 6, 6, dtype=torch.bool)
+    regions[1, 1:3] = True  # WT
+    regions[0, 2:4] = True  # TC, partly outside WT
+    regions[2, 4] = True  # ET outside both
+    tc, wt, et = label_map_regions(regions)
+    assert torch.equal(et, regions[2])
+    assert torch.equal(tc, regions[0] | regions[2])
+    assert torch.equal(wt, regions[0] | regions[1] | regions[2])
+
+
+def test_scores_are_those_of_the_written_label_map() -> None:
+    label = torch.stack([_cube(4, 8), _cube(2, 10), _cube(5, 7)])
+    pred = label.clone()
+    pred[0] = False  # the network predicts ET but no TC: the written map has ET, which is TC
+    scores = brats_region_scores(pred, label, et_min_voxels=0)
+    assert scores["dice_et"] == 1.0
+    assert scores["dice_tc"] == pytest.approx(dice_score(label[2], label[0]))
 
 
 def test_empty_rules() -> None:

@@ -25,3 +25,16 @@ def test_render_and_report_command(tmp_path, capsys) -> None:
     main(["report", "--eval_dir", str(tmp_path)])
     assert "| a+b | 2 |" in capsys.readouterr().out
     assert (tmp_path / "summary.md").is_file()
+
+
+def test_summary_says_whether_the_cases_were_held_out(tmp_path) -> None:
+    def rows(split: str) -> list[dict]:
+        scores = dict.fromkeys(SCORE_COLUMNS, 0.5)
+        return [{"case": "c1", "split": split, "subset": "a", "available": "a", "label_et_voxels": 9, **scores}]
+
+    write_per_case(tmp_path, rows("testing"), None)
+    assert "held-out `testing` split: these cases chose nothing" in render_report(tmp_path)
+    write_per_case(tmp_path, rows("validation"), None)
+    markdown = render_report(tmp_path)
+    assert "`validation` chose the checkpoint" in markdown and "biased upwards" in markdown
+    assert "held-out" not in markdown
