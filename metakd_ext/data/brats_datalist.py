@@ -276,12 +276,7 @@ def load_datalist(
         ValueError: the JSON has no such section.
     """
     path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"datalist {path} not found; write one with `python -m metakd_ext datalist brats --data_dir DIR "
-            "--output FILE` and pass it as `datalist`."
-        )
-    content = json.loads(path.read_text())
+    content = _read_datalist(path)
     if section not in content:
         sections = [k for k, v in content.items() if isinstance(v, list)]
         raise ValueError(f"datalist {path} has no section {section!r}; it has {sections}.")
@@ -310,9 +305,9 @@ def evaluation_split(path: str | os.PathLike, preferred: str = "testing", fallba
         FileNotFoundError: the JSON does not exist.
         ValueError: neither section holds a labelled case.
     """
+    content = _read_datalist(path)
     for section in (preferred, fallback):
-        content = load_datalist(path, section, labelled=True) if _has_section(path, section) else []
-        if content:
+        if any("label" in entry for entry in content.get(section) or []):
             if section != preferred:
                 logger.warning(
                     f"datalist {path} has no labelled {preferred!r} cases; scoring {section!r}, whose cases "
@@ -326,11 +321,19 @@ def evaluation_split(path: str | os.PathLike, preferred: str = "testing", fallba
     )
 
 
-def _has_section(path: str | os.PathLike, section: str) -> bool:
-    p = Path(path)
-    if not p.is_file():
-        load_datalist(p, section)  # raises the FileNotFoundError that says how to write one
-    return isinstance(json.loads(p.read_text()).get(section), list)
+def _read_datalist(path: str | os.PathLike) -> dict:
+    """The content of a datalist JSON.
+
+    Raises:
+        FileNotFoundError: it does not exist (the message says how to write one).
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"datalist {path} not found; write one with `python -m metakd_ext datalist brats --data_dir DIR "
+            "--output FILE` and pass it as `datalist`."
+        )
+    return dict(json.loads(path.read_text()))
 
 
 def find_inference_inputs(input_dir: str | os.PathLike) -> list[dict]:

@@ -11,7 +11,9 @@ import pytest
 import torch
 
 from metakd_ext.data import stack_brats_case
+from metakd_ext.metrics import dice_score, hd95_score
 from metakd_ext.networks import ModalityWeightLearner, MultiEncoderUNet
+from metakd_ext.transforms import BratsLabelToRegions
 
 from .conftest import config_list, monai_bundle_run
 
@@ -196,3 +198,31 @@ def test_infer_case_without_any_modality(tmp_path, repo_root, ckpt_dir) -> None:
         {"dataset_dir": str(tmp_path), "datalist": str(datalist), "output_dir": str(tmp_path / "out")},
     )
     assert result.returncode != 0 and "case Empty_1: no modality image found" in result.stdout + result.stderr
+
+
+def test_table_scores_what_inference_writes(demo_dir, tmp_path, repo_root, ckpt_dir) -> None:
+    """The evaluation's full-modality rows equal Dice and HD95 computed from the label maps inference.json writes."""
+    out = tmp_path / "eval"
+    plain = {"subsets": "['flair+t1+t1ce+t2']", "fast_subsets": "false", "sw_overlap": "0.5"}
+    overrides = {"dataset_dir": str(demo_dir), "ckpt_dir": str(ckpt_dir), "output_dir": str(out), **plain}
+    result = _evaluate(repo_root, overrides)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    pred_dir = tmp_path / "pred"
+    result = _infer(
+        repo_root,
+        ckpt_dir,
+        {"dataset_dir": str(demo_dir), "output_dir": str(pred_dir), "roi_size": "[32,32,32]", "sw_overlap": "0.5"},
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    with (out / "per_case.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert rows
+    for row in rows:
+        label_img = nib.load(demo_dir / row["case"] / f"{row['case']}_seg.nii.gz")
+        written = torch.as_tensor(np.asarray(nib.load(pred_dir / f"{row['case']}_seg.nii.gz").dataobj))
+        pred = BratsLabelToRegions()(written.long()).bool()
+        label = BratsLabelToRegions()(torch.as_tensor(np.asarray(label_img.dataobj)).long()).bool()
+        spacing = label_img.header.get_zooms()[:3]
+        for c, region in enumerate(("tc", "wt", "et")):
+            assert float(row[f"dice_{region}"]) == pytest.approx(dice_score(pred[c], label[c]), abs=1e-6), region
+            assert float(row[f"hd95_{region}"]) == pytest.approx(hd95_score(pred[c], label[c], spacing), abs=1e-4)

@@ -4,7 +4,7 @@ import pytest
 import torch
 from ignite.engine import Engine, Events
 
-from metakd_ext.handlers import StateDictSaver
+from metakd_ext.handlers import FinalModelSaver, StateDictSaver
 from metakd_ext.networks import ModalityWeightLearner
 
 
@@ -59,3 +59,53 @@ def test_bad_arguments(tmp_path) -> None:
         StateDictSaver(tmp_path, {"m": torch.nn.Linear(1, 1)}, when="sometimes")
     with pytest.raises(ValueError, match="has no state_dict"):
         StateDictSaver(tmp_path, {"m": 3})
+
+
+def _run_with_validation(tmp_path, dice_by_epoch: dict[int, float], epochs: int, min_epoch: int):
+    """A trainer whose weight is its epoch number, validated on the epochs of ``dice_by_epoch``."""
+    net = torch.nn.Linear(1, 1, bias=False)
+    best = StateDictSaver(tmp_path, {"model": net}, "model.pt", when="best", min_epoch=min_epoch)
+    validator = Engine(lambda e, b: None)
+    validator.state.key_metric_name = "dice"
+    best.attach(validator)
+    trainer = Engine(lambda e, b: None)
+
+    def validate(engine: Engine) -> None:
+        with torch.no_grad():
+            net.weight.fill_(engine.state.epoch)
+        if engine.state.epoch in dice_by_epoch:
+            validator.state.epoch = engine.state.epoch
+            validator.state.metrics = {"dice": dice_by_epoch[engine.state.epoch]}
+            validator.fire_event(Events.EPOCH_COMPLETED)
+
+    trainer.add_event_handler(Events.EPOCH_COMPLETED, validate)
+    FinalModelSaver(best, log_dir=str(tmp_path / "runs")).attach(trainer)
+    trainer.run([0], max_epochs=epochs)
+
+    def weight(name: str) -> float:
+        return float(torch.load(tmp_path / name, weights_only=True)["model"]["weight"])
+
+    return weight
+
+
+def test_final_weights_and_best_checkpoint(tmp_path, caplog) -> None:
+    with caplog.at_level("INFO", logger="metakd"):
+        weight = _run_with_validation(tmp_path, {2: 0.4, 3: 0.7, 4: 0.5}, epochs=4, min_epoch=3)
+    assert weight("model.pt") == 3.0 and weight("model_final.pt") == 4.0
+    assert "model.pt is the best checkpoint (epoch 3, key metric 0.7000)" in caplog.text
+
+
+@pytest.mark.parametrize(
+    "dice_by_epoch, reason",
+    [
+        ({}, "no validation ran (check `val_interval`"),
+        ({1: 0.9, 2: 0.8}, "no validation ran from epoch 3 on, the first epoch of missing-modality training"),
+        ({3: float("nan")}, "the key metric was never a number (NaN)"),
+    ],
+)
+def test_no_qualifying_epoch_leaves_the_final_weights_as_model(tmp_path, caplog, dice_by_epoch, reason) -> None:
+    torch.save({"model": {"weight": torch.full((1, 1), -1.0)}}, tmp_path / "model.pt")  # from an earlier run
+    with caplog.at_level("INFO", logger="metakd"):
+        weight = _run_with_validation(tmp_path, dice_by_epoch, epochs=3, min_epoch=3)
+    assert weight("model.pt") == weight("model_final.pt") == 3.0
+    assert "model.pt holds the final weights (epoch 3): " + reason in caplog.text

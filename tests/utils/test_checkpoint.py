@@ -4,7 +4,7 @@ import pytest
 import torch
 
 from metakd_ext.networks import ModalityWeightLearner, MultiEncoderUNet
-from metakd_ext.utils import load_checkpoint
+from metakd_ext.utils import load_bundle_checkpoint, load_checkpoint
 
 
 def test_load_and_clear_errors(tmp_path) -> None:
@@ -23,3 +23,12 @@ def test_load_and_clear_errors(tmp_path) -> None:
     torch.save(net, tmp_path / "pickled.pt")
     with pytest.raises(ValueError, match="cannot be read as a state-dict checkpoint"):
         load_checkpoint(tmp_path / "pickled.pt", model=fresh)
+
+
+def test_bundle_loading_ends_with_one_line(tmp_path) -> None:
+    with pytest.raises(SystemExit, match=r"^error: checkpoint .*none.pt not found; train first") as info:
+        load_bundle_checkpoint(tmp_path / "none.pt", model=torch.nn.Linear(1, 1))
+    assert info.value.__cause__ is None and info.value.__suppress_context__
+    torch.save({"model": torch.nn.Linear(1, 1).state_dict()}, tmp_path / "m.pt")
+    with pytest.raises(SystemExit, match="does not fit the model"):
+        load_bundle_checkpoint(tmp_path / "m.pt", model=torch.nn.Linear(2, 2))
