@@ -1,7 +1,9 @@
 from __future__ import annotations
 
 from .adni_datalist import (
+    ADNI_IMAGE_COLUMNS,
     ADNI_LABELS,
+    ADNI_TABULAR_COLUMNS,
     load_tabular_stats,
     read_subject_table,
     stratified_split,
@@ -11,29 +13,23 @@ from .adni_datalist import (
 from .brats_datalist import (
     BRATS_LAYOUTS,
     BRATS_MODALITIES,
-    DATALIST_SECTIONS,
-    SECTION_BIAS,
     brats_case_files,
-    check_split_arguments,
-    evaluation_split,
     find_brats_cases,
     find_inference_inputs,
+    write_brats_datalist,
+)
+from .datalist import (
+    DATALIST_SECTIONS,
+    SECTION_BIAS,
+    check_split_arguments,
+    evaluation_split,
     load_datalist,
     read_split_file,
     split_cases,
-    write_brats_datalist,
 )
-from .demo_adni import ADNI_IMAGE_COLUMNS, ADNI_TABULAR_COLUMNS, make_adni_demo, simulate_subject
-from .demo_brats import (
-    TISSUE_CONTRAST,
-    load_mni_anatomy,
-    make_brats_case,
-    make_brats_demo,
-    random_affine_deform,
-    rician_noise,
-    smooth_noise,
-)
-from .io import atomic_write, atomic_write_text, csv_text, save_nifti
+from .demo_adni import make_adni_demo, simulate_subject
+from .demo_brats import TISSUE_CONTRAST, make_brats_case, make_brats_demo
+from .phantom import load_mni_anatomy, random_affine_deform, rician_noise, smooth_noise
 from .stack import stack_brats_case
 from .writers import AtomicNibabelWriter, case_name_formatter
 
@@ -41,38 +37,34 @@ __all__ = [
     "ADNI_IMAGE_COLUMNS",
     "ADNI_LABELS",
     "ADNI_TABULAR_COLUMNS",
-    "csv_text",
-    "load_tabular_stats",
-    "make_adni_demo",
-    "random_affine_deform",
-    "rician_noise",
-    "read_subject_table",
-    "save_nifti",
-    "simulate_subject",
-    "smooth_noise",
-    "stratified_split",
-    "tabular_stats",
-    "write_subject_datalist",
     "AtomicNibabelWriter",
-    "case_name_formatter",
-    "find_inference_inputs",
     "BRATS_LAYOUTS",
     "BRATS_MODALITIES",
     "DATALIST_SECTIONS",
     "SECTION_BIAS",
+    "TISSUE_CONTRAST",
+    "brats_case_files",
+    "case_name_formatter",
     "check_split_arguments",
     "evaluation_split",
-    "TISSUE_CONTRAST",
-    "atomic_write",
-    "brats_case_files",
-    "atomic_write_text",
     "find_brats_cases",
+    "find_inference_inputs",
     "load_datalist",
     "load_mni_anatomy",
+    "load_tabular_stats",
+    "make_adni_demo",
     "make_brats_case",
     "make_brats_demo",
+    "random_affine_deform",
     "read_split_file",
+    "read_subject_table",
+    "rician_noise",
+    "simulate_subject",
+    "smooth_noise",
     "split_cases",
     "stack_brats_case",
+    "stratified_split",
+    "tabular_stats",
     "write_brats_datalist",
+    "write_subject_datalist",
 ]

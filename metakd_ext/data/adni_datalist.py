@@ -16,11 +16,13 @@ from pathlib import Path
 
 import numpy as np
 
-from metakd_ext.data.brats_datalist import DATALIST_SECTIONS, check_split_arguments
-from metakd_ext.data.io import atomic_write_text
+from metakd_ext.data.datalist import DATALIST_SECTIONS, check_split_arguments
+from metakd_ext.utils.io import atomic_write_text
 
 __all__ = [
+    "ADNI_IMAGE_COLUMNS",
     "ADNI_LABELS",
+    "ADNI_TABULAR_COLUMNS",
     "read_subject_table",
     "stratified_split",
     "tabular_stats",
@@ -30,6 +32,16 @@ __all__ = [
 
 ADNI_LABELS = ("CN", "MCI", "AD")
 """Default diagnosis labels: cognitively normal, mild cognitive impairment, Alzheimer's disease."""
+
+ADNI_IMAGE_COLUMNS: dict[str, str] = {"mri": "mri", "pet": "pet"}
+"""Image modality -> path column: the default columns of a subjects CSV (those the demo writes)."""
+
+ADNI_TABULAR_COLUMNS: dict[str, list[str]] = {
+    "clinical": ["age", "sex", "mmse", "cdr_sb"],
+    "csf": ["abeta42", "ttau", "ptau"],
+    "genetic": ["apoe4"],
+}
+"""Tabular modality -> value columns: the default columns of a subjects CSV (those the demo writes)."""
 
 
 def _cell(row: Mapping[str, str | None], column: str) -> str:
@@ -136,7 +148,7 @@ def read_subject_table(
 
 
 def stratified_split(
-    labels: Sequence[int], val_fraction: float = 0.2, test_fraction: float = 0.2, num_meta: int = 3, seed: int = 0
+    labels: Sequence[int], val_fraction: float = 0.2, test_fraction: float = 0.2, num_meta: int = 6, seed: int = 0
 ) -> dict[str, list[int]]:
     """Seeded, label-stratified split of subject indices into training, validation, meta-validation and testing.
 
@@ -191,14 +203,14 @@ def tabular_stats(entries: Sequence[Mapping], tabular_columns: Mapping[str, Sequ
 
 
 def write_subject_datalist(
-    csv_path: str | os.PathLike,
+    csv: str | os.PathLike,
     output: str | os.PathLike,
-    image_columns: Mapping[str, str],
-    tabular_columns: Mapping[str, Sequence[str]],
+    image_columns: Mapping[str, str] = ADNI_IMAGE_COLUMNS,
+    tabular_columns: Mapping[str, Sequence[str]] = ADNI_TABULAR_COLUMNS,
     labels: Sequence[str] = ADNI_LABELS,
     val_fraction: float = 0.2,
     test_fraction: float = 0.2,
-    num_meta: int = 3,
+    num_meta: int = 6,
     seed: int = 0,
     id_column: str = "subject",
     label_column: str = "diagnosis",
@@ -208,6 +220,20 @@ def write_subject_datalist(
     The JSON has ``"class_names"``, ``"tabular_stats"`` (from the training split only) and the sections
     ``"training"``, ``"validation"``, ``"meta_validation"`` and ``"testing"`` (held out: it chooses nothing).
     Image paths stay as in the CSV (relative to its folder, the bundle's ``dataset_dir``). It is written atomically.
+    Empty cells are missing.
+
+    Args:
+        csv: the subjects CSV (one row per subject).
+        output: the datalist JSON to write.
+        image_columns: {modality: path column}; default the demo's {"mri": "mri", "pet": "pet"}.
+        tabular_columns: {modality: [value columns]}; default the demo's clinical, csf and genetic columns.
+        labels: class names in class-index order.
+        val_fraction: stratified validation fraction (it chooses the checkpoint).
+        test_fraction: stratified fraction of held-out testing subjects (the evaluation scores them).
+        num_meta: subjects held out for meta-validation.
+        seed: seed of the split.
+        id_column: column of the subject id.
+        label_column: column of the diagnosis.
 
     Returns:
         The path of the JSON.
@@ -215,7 +241,7 @@ def write_subject_datalist(
     Raises:
         as :func:`read_subject_table`, :func:`stratified_split` and :func:`tabular_stats`.
     """
-    entries = read_subject_table(csv_path, image_columns, tabular_columns, labels, id_column, label_column)
+    entries = read_subject_table(csv, image_columns, tabular_columns, labels, id_column, label_column)
     split = stratified_split([e["label"] for e in entries], val_fraction, test_fraction, num_meta, seed)
     content: dict = {
         "class_names": list(labels),

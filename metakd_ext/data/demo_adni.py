@@ -26,13 +26,11 @@ from pathlib import Path
 import numpy as np
 from scipy import ndimage
 
-from metakd_ext.data.adni_datalist import ADNI_LABELS, write_subject_datalist
-from metakd_ext.data.demo_brats import load_mni_anatomy, random_affine_deform, rician_noise, smooth_noise
-from metakd_ext.data.io import atomic_write_text, save_nifti
+from metakd_ext.data.adni_datalist import ADNI_IMAGE_COLUMNS, ADNI_LABELS, ADNI_TABULAR_COLUMNS, write_subject_datalist
+from metakd_ext.data.phantom import load_mni_anatomy, random_affine_deform, rician_noise, smooth_noise
+from metakd_ext.utils.io import atomic_write_text, save_nifti
 
 __all__ = [
-    "ADNI_IMAGE_COLUMNS",
-    "ADNI_TABULAR_COLUMNS",
     "CLASS_FRACTIONS",
     "MISSING_RATES",
     "make_adni_demo",
@@ -40,16 +38,6 @@ __all__ = [
 ]
 
 logger = logging.getLogger("metakd")
-
-ADNI_IMAGE_COLUMNS: dict[str, str] = {"mri": "mri", "pet": "pet"}
-"""Image modality -> path column of the demo CSV."""
-
-ADNI_TABULAR_COLUMNS: dict[str, list[str]] = {
-    "clinical": ["age", "sex", "mmse", "cdr_sb"],
-    "csf": ["abeta42", "ttau", "ptau"],
-    "genetic": ["apoe4"],
-}
-"""Tabular modality -> value columns of the demo CSV."""
 
 CLASS_FRACTIONS = {"CN": 0.35, "MCI": 0.40, "AD": 0.25}
 """Class mix of the demo, about ADNI's at baseline."""

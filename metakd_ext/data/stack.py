@@ -10,8 +10,8 @@ import nibabel as nib
 import numpy as np
 
 from metakd_ext.data.brats_datalist import BRATS_MODALITIES, brats_case_files
-from metakd_ext.data.io import atomic_write
 from metakd_ext.transforms.array import LoadModalities
+from metakd_ext.utils.io import atomic_write
 
 __all__ = ["stack_brats_case"]
 

@@ -7,7 +7,7 @@ from typing import Any
 from monai.config import PathLike
 from monai.data import NibabelWriter
 
-from metakd_ext.data.io import atomic_write
+from metakd_ext.utils.io import atomic_write
 
 __all__ = ["AtomicNibabelWriter", "case_name_formatter"]
 

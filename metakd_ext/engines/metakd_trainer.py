@@ -15,11 +15,12 @@ from torch.func import functional_call
 from torch.nn.parallel import DistributedDataParallel
 from torch.optim import Optimizer
 
+from metakd_ext.engines.prepare_batch import PrepareModalityBatch
 from metakd_ext.losses.pairwise_kd import PairwiseModalityKDLoss
 from metakd_ext.networks.blocks.modality_weight_learner import ModalityWeightLearner
 from metakd_ext.transforms.array import RandDropModality
-from metakd_ext.utils.enums import MetaMode, look_up
-from metakd_ext.utils.modality_mask import ModalityInputs, apply_modality_mask, resolve_modality_mask
+from metakd_ext.utils.availability import ModalityInputs, apply_modality_mask
+from metakd_ext.utils.enums import BatchKey, MetaMode, look_up
 
 __all__ = ["MetaKDTrainer"]
 
@@ -27,7 +28,8 @@ __all__ = ["MetaKDTrainer"]
 class MetaKDTrainer(SupervisedTrainer):
     """Trains a multi-encoder network with MetaKD (Wang et al., arXiv 2405.07155).
 
-    Each iteration: random modality dropping on the batch (after ``missing_warmup_iters``), a forward pass that
+    Each iteration: the batch's inputs and (B, M) availability mask from ``prepare_batch`` (the one place the mask
+    leaves the batch), random modality dropping (after ``missing_warmup_iters``), a forward pass that
     also returns the per-modality bottleneck features, ``loss = task + kd_weight * KD`` where KD is
     :class:`~metakd_ext.losses.PairwiseModalityKDLoss` weighted by the detached importance ratios, and one step of
     the network's optimiser. Every ``meta_interval`` iterations (``meta_warmup_interval`` during the warm-up),
@@ -38,8 +40,8 @@ class MetaKDTrainer(SupervisedTrainer):
 
     The network must accept ``network(x, modality_mask=..., modality_weights=..., return_features=...)`` like
     :class:`~metakd_ext.networks.MultiEncoderUNet` (``x`` a (B, M, *spatial) tensor) or
-    :class:`~metakd_ext.networks.MultiEncoderClassifier` (``x`` a ``{modality: tensor}`` mapping, made by
-    :class:`~metakd_ext.engines.PrepareModalityBatch`), and may be wrapped in ``DistributedDataParallel``.
+    :class:`~metakd_ext.networks.MultiEncoderClassifier` (``x`` a ``{modality: tensor}`` mapping), and may be
+    wrapped in ``DistributedDataParallel``.
 
     Args:
         device, max_epochs, train_data_loader, network, optimizer, loss_function: as for ``SupervisedTrainer``;
@@ -60,14 +62,16 @@ class MetaKDTrainer(SupervisedTrainer):
         meta_steps: optimiser steps on ``w`` per meta step (the authors: 20).
         unrolled_lr: learning rate of the virtual step; default the network optimiser's current rate.
         missing_warmup_iters: iterations trained on the modalities each case has before random dropping starts.
-        modality_dropout: the random dropping; default :class:`~metakd_ext.transforms.RandDropModality` ().
-            Seed it with ``set_random_state`` for a replayable run.
-        drop_per_sample: draw a subset per sample (ours) or one for the whole batch (the authors').
-        mask_key: batch key of the (B, M) availability mask; absent means all-zero channels are missing.
+        modality_dropout: the random dropping, (B, M) mask in, (B, M) kept modalities out; default
+            :class:`~metakd_ext.transforms.RandDropModality` () (a pattern per sample). Seed it with
+            ``set_random_state`` for a replayable run.
+        prepare_batch: returns ``(inputs, label, args, {"modality_mask": (B, M) bool})``; default
+            :class:`~metakd_ext.engines.PrepareModalityBatch` () (``image``, ``label`` and ``modality_mask`` keys).
         kwargs: further arguments of ``SupervisedTrainer`` (``amp``, ``train_handlers``, ``postprocessing``...).
 
     Raises:
-        ValueError: a numeric argument is out of range, or meta-learning is on without a meta loader.
+        ValueError: a numeric argument is out of range, or meta-learning is on without a meta loader; in a run,
+            a ``prepare_batch`` that gives no modality mask.
     """
 
     def __init__(
@@ -90,8 +94,7 @@ class MetaKDTrainer(SupervisedTrainer):
         unrolled_lr: float | None = None,
         missing_warmup_iters: int = 0,
         modality_dropout: RandDropModality | None = None,
-        drop_per_sample: bool = True,
-        mask_key: str = "modality_mask",
+        prepare_batch: Callable | None = None,
         **kwargs: Any,
     ) -> None:
         super().__init__(
@@ -101,6 +104,7 @@ class MetaKDTrainer(SupervisedTrainer):
             network=network,
             optimizer=optimizer,
             loss_function=loss_function,
+            prepare_batch=prepare_batch or PrepareModalityBatch(),
             **kwargs,
         )
         for name, value in (("meta_interval", meta_interval), ("meta_steps", meta_steps)):
@@ -126,8 +130,6 @@ class MetaKDTrainer(SupervisedTrainer):
         self.unrolled_lr = unrolled_lr
         self.missing_warmup_iters = missing_warmup_iters
         self.modality_dropout = modality_dropout or RandDropModality()
-        self.drop_per_sample = drop_per_sample
-        self.mask_key = mask_key
         self._meta_iter: Iterator | None = None
         if dist.is_available() and dist.is_initialized():
             for p in self.weight_learner.parameters():
@@ -140,31 +142,23 @@ class MetaKDTrainer(SupervisedTrainer):
         return net.module if isinstance(net, DistributedDataParallel) else net
 
     def _prepare(self, batchdata: dict) -> tuple[ModalityInputs, torch.Tensor, torch.Tensor]:
-        """(inputs, label, (B, M) bool mask) of a batch, on the engine's device."""
-        batch = self.prepare_batch(batchdata, self.state.device, self.non_blocking, **self.to_kwargs)
-        inputs, targets = batch[0], batch[1]
-        mask = batchdata.get(self.mask_key) if isinstance(batchdata, dict) else None
-        if mask is not None:
-            mask = torch.as_tensor(mask).to(self.state.device)
-        return inputs, targets, resolve_modality_mask(inputs, mask)
+        """(inputs, label, (B, M) bool mask) of a batch on the engine's device, as ``prepare_batch`` gives them.
 
-    def drop_modalities(self, inputs: ModalityInputs, mask: torch.Tensor) -> tuple[ModalityInputs, torch.Tensor]:
-        """Random missing patterns for a batch; the inputs of dropped modalities are zeroed.
-
-        Args:
-            inputs: (B, M, *spatial) tensor or {modality: (B, *shape_m)} in modality order.
-            mask: (B, M) bool availability.
-
-        Returns:
-            The inputs in the same form and the (B, M) mask of the kept modalities.
+        Raises:
+            ValueError: ``prepare_batch`` gives no modality mask.
         """
-        if self.drop_per_sample:
-            keep = torch.stack([self.modality_dropout.draw(m) for m in mask.cpu()]).to(mask.device)
-        else:
-            common = mask.all(dim=0)
-            drawn = self.modality_dropout.draw(common if bool(common.any()) else mask[0])
-            keep = drawn.to(mask.device).expand_as(mask) & mask
-            keep = torch.where(keep.any(dim=1, keepdim=True), keep, mask)
+        batch = self.prepare_batch(batchdata, self.state.device, self.non_blocking, **self.to_kwargs)
+        mask = batch[3].get(BatchKey.MASK) if len(batch) == 4 else None
+        if mask is None:
+            raise ValueError(
+                "MetaKDTrainer needs the modality mask from `prepare_batch` (its extra input `modality_mask`); use "
+                "metakd_ext.engines.PrepareModalityBatch."
+            )
+        return batch[0], batch[1], mask
+
+    def _drop(self, inputs: ModalityInputs, mask: torch.Tensor) -> tuple[ModalityInputs, torch.Tensor]:
+        """Random missing patterns from :attr:`modality_dropout`, the inputs of dropped modalities zeroed."""
+        keep = self.modality_dropout(mask)
         return apply_modality_mask(inputs, keep), keep
 
     def _autocast(self) -> torch.autocast:
@@ -188,8 +182,8 @@ class MetaKDTrainer(SupervisedTrainer):
         iteration = engine.state.iteration
         warmup = iteration <= engine.missing_warmup_iters
         if not warmup:
-            inputs, mask = engine.drop_modalities(inputs, mask)
-        engine.state.output = {Keys.IMAGE: inputs, Keys.LABEL: targets, engine.mask_key: mask}
+            inputs, mask = engine._drop(inputs, mask)
+        engine.state.output = {Keys.IMAGE: inputs, Keys.LABEL: targets, BatchKey.MASK: mask}
         engine.network.train()
         engine.optimizer.zero_grad(set_to_none=engine.optim_set_to_none)
         with engine._autocast():
@@ -252,7 +246,7 @@ class MetaKDTrainer(SupervisedTrainer):
                 else:
                     if train_batch is None:
                         raise ValueError("the unrolled meta step needs the current training batch.")
-                    inputs, mask = self.drop_modalities(inputs, mask)
+                    inputs, mask = self._drop(inputs, mask)
                     loss, grads = self._unrolled_grads(net, train_batch, (inputs, targets, mask))
                 self._apply_meta_grads(grads)
                 total += float(loss)

@@ -1,4 +1,4 @@
-"""Batches of heterogeneous modalities for MONAI's engines."""
+"""The one place where a batch becomes the network's input and the availability mask leaves the batch."""
 
 from __future__ import annotations
 
@@ -8,26 +8,55 @@ from typing import Any
 import torch
 from monai.engines.utils import PrepareBatch
 
+from metakd_ext.utils.availability import (
+    ModalityInputs,
+    check_modality_mask,
+    infer_modality_mask,
+    resolve_modality_mask,
+)
+from metakd_ext.utils.enums import BatchKey
+
 __all__ = ["PrepareModalityBatch"]
 
 
 class PrepareModalityBatch(PrepareBatch):
-    """Gathers one batch key per modality into the ``{modality: tensor}`` input of a
-    :class:`~metakd_ext.networks.MultiEncoderClassifier`, and passes the availability mask to the network.
+    """Gathers the network input of a batch, its label and its (B, M) availability mask, for every engine.
 
-    For a trainer or evaluator of MONAI: ``prepare_batch=PrepareModalityBatch(["mri", "pet", "csf"])``; the
-    network is then called as ``network(inputs, modality_mask=mask)``.
+    MONAI's engines call ``network(inputs, *args, **kwargs)`` with what ``prepare_batch`` returns, as
+    ``PrepareBatchExtraInput`` does; here the extra input is ``modality_mask``. The trainer, the validation, the
+    subset evaluators and inference all take the mask from here and nowhere else, so this is the one place it is
+    read from the batch, inferred where the batch has none (all-zero modalities are missing), and checked.
 
     Args:
-        modalities: batch keys of the M modalities, in mask order.
-        label_key: batch key of the target; absent (inference) gives None.
-        mask_key: batch key of the (B, M) availability mask; absent means all-zero inputs are missing.
+        modalities: None for one (B, M, *spatial) tensor under ``image_key`` (one channel per modality); or the
+            batch keys of the M modalities, in mask order, gathered into the ``{modality: (B, *shape_m)}`` input
+            of a :class:`~metakd_ext.networks.MultiEncoderClassifier`.
+        image_key: batch key of the stacked image when ``modalities`` is None.
+        label_key: batch key of the target; absent or not a tensor (inference: the unloaded path) gives None, as in
+            MONAI's ``default_prepare_batch``.
+        mask_key: batch key of the (B, M) availability mask.
+        case_key: batch key of the case names, for the message when a case has no modality.
+
+    Example::
+
+        prepare_batch = PrepareModalityBatch()  # BraTS: batch["image"] (B, 4, H, W, D)
+        inputs, label, args, kwargs = prepare_batch(batch, device)  # kwargs == {"modality_mask": (B, 4) bool}
+        logits = network(inputs, *args, **kwargs)
     """
 
-    def __init__(self, modalities: Sequence[str], label_key: str = "label", mask_key: str = "modality_mask") -> None:
-        self.modalities = [str(m) for m in modalities]
+    def __init__(
+        self,
+        modalities: Sequence[str] | None = None,
+        image_key: str = BatchKey.IMAGE,
+        label_key: str = BatchKey.LABEL,
+        mask_key: str = BatchKey.MASK,
+        case_key: str = BatchKey.CASE,
+    ) -> None:
+        self.modalities = None if modalities is None else [str(m) for m in modalities]
+        self.image_key = image_key
         self.label_key = label_key
         self.mask_key = mask_key
+        self.case_key = case_key
 
     def __call__(
         self,
@@ -35,26 +64,39 @@ class PrepareModalityBatch(PrepareBatch):
         device: str | torch.device | None = None,
         non_blocking: bool = False,
         **kwargs: Any,
-    ) -> tuple[dict[str, torch.Tensor], torch.Tensor | None, tuple, dict]:
+    ) -> tuple[ModalityInputs, torch.Tensor | None, tuple, dict[str, torch.Tensor]]:
         """
         Returns:
-            ``(inputs, label, (), {"modality_mask": mask})`` on ``device``: inputs {modality: (B, *shape_m)}
-            float, label (B,) long or None, mask (B, M) bool (or None when the batch has none).
+            ``(inputs, label, (), {"modality_mask": mask})`` on ``device``: inputs (B, M, *spatial) (a MetaTensor
+            stays one) or {modality: (B, *shape_m)} float, label as batched or None, mask (B, M) bool.
 
         Raises:
-            KeyError: a modality key is absent from the batch; the message says which transform provides it.
+            KeyError: an input key is absent from the batch; the message says which transform provides it.
+            ValueError: the mask does not fit the inputs, or a case has no available modality.
         """
-        absent = [m for m in self.modalities if m not in batchdata]
+
+        def to(value: Any) -> torch.Tensor:
+            return torch.as_tensor(value).to(device=device, non_blocking=non_blocking, **kwargs)
+
+        keys = [self.image_key] if self.modalities is None else self.modalities
+        absent = [k for k in keys if k not in batchdata]
         if absent:
             raise KeyError(
-                f"batch lacks modality keys {absent}; missing modalities need placeholder values and a mask "
-                "(metakd_ext.transforms.FillMissingModalitiesd)."
+                f"batch lacks input keys {absent}; missing modalities need placeholder values and a mask "
+                "(metakd_ext.transforms.LoadModalitiesd or FillMissingModalitiesd)."
             )
-
-        def to(value: Any, dtype: torch.dtype) -> torch.Tensor:
-            return torch.as_tensor(value).to(device=device, dtype=dtype, non_blocking=non_blocking, **kwargs)
-
-        inputs = {m: to(batchdata[m], torch.float32) for m in self.modalities}
-        label = to(batchdata[self.label_key], torch.long) if self.label_key in batchdata else None
-        mask = to(batchdata[self.mask_key], torch.bool) if self.mask_key in batchdata else None
-        return inputs, label, (), {"modality_mask": mask}
+        inputs: ModalityInputs
+        if self.modalities is None:
+            image = batchdata[self.image_key]
+            inputs = image.to(device=device, non_blocking=non_blocking, **kwargs)
+        else:
+            inputs = {m: to(batchdata[m]).float() for m in self.modalities}
+        label = batchdata.get(self.label_key)
+        label = (
+            label.to(device=device, non_blocking=non_blocking, **kwargs) if isinstance(label, torch.Tensor) else None
+        )
+        given = batchdata.get(self.mask_key)
+        mask = infer_modality_mask(inputs) if given is None else resolve_modality_mask(inputs, to(given))
+        cases = batchdata.get(self.case_key)
+        check_modality_mask(mask, None if cases is None else [str(c) for c in cases])
+        return inputs, label, (), {BatchKey.MASK.value: mask}

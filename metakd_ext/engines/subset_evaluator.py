@@ -1,4 +1,4 @@
-"""Evaluation of a multi-modal segmentation network under every modality subset."""
+"""The base of the missing-modality evaluations: every case under every modality subset it has."""
 
 from __future__ import annotations
 
@@ -8,16 +8,14 @@ from typing import Any
 
 import torch
 from ignite.engine import Engine, Events
-from monai.data import MetaTensor
 from monai.engines import Evaluator
 from monai.engines.utils import IterationEvents
 from monai.utils import CommonKeys as Keys
 from torch import nn
 
-from metakd_ext.inferers.subset_inferer import SubsetSlidingWindowInferer
-from metakd_ext.metrics.brats_regions import brats_region_scores
-from metakd_ext.utils.modality_mask import resolve_modality_mask
-from metakd_ext.utils.subsets import parse_subsets, subset_mask, subset_name
+from metakd_ext.engines.prepare_batch import PrepareModalityBatch
+from metakd_ext.utils.availability import ModalityInputs, parse_subsets, subset_masks, subset_name
+from metakd_ext.utils.enums import BatchKey
 
 __all__ = ["SubsetEvaluator"]
 
@@ -25,29 +23,30 @@ logger = logging.getLogger("metakd")
 
 
 class SubsetEvaluator(Evaluator):
-    """Scores a BraTS region network on each case under each modality subset.
+    """Predicts each case of a batch under each requested modality subset that it has, and scores it.
 
-    Each iteration takes one case (batch size 1), predicts it under every requested subset that the case has
-    (a subset with a modality the case lacks is skipped and logged), thresholds the sigmoid at 0.5 and scores
-    TC, WT and ET with :func:`~metakd_ext.metrics.brats_region_scores`. The rows (one per case and subset) collect
-    in ``engine.state.rows``; a handler such as :class:`~metakd_ext.handlers.SubsetReportWriter` writes them.
+    The inputs and the (B, M) availability come from ``prepare_batch``
+    (:class:`~metakd_ext.engines.PrepareModalityBatch`); :func:`~metakd_ext.utils.subset_masks` gives each case's
+    mask under each subset, all False where the case lacks a modality of the subset (then it is not scored on it).
+    A subclass overrides :meth:`predict` (the network under the masks) and :meth:`score` (one case, one subset).
+    The rows, one per case and subset (``case_key``, ``subset``, ``available`` and the scores), collect in
+    ``engine.state.rows``; :class:`~metakd_ext.handlers.SubsetReportWriter` writes them.
 
     Args:
         device: device of the network.
-        val_data_loader: batches of one case with ``image`` (1, M, *spatial) as a MetaTensor (its voxel spacing
-            makes HD95 in mm), ``label`` (1, 3, *spatial), ``modality_mask`` (1, M) and ``case``.
-        network: a network with ``encode`` / ``decode`` (:class:`~metakd_ext.networks.MultiEncoderUNet`).
-        inferer: the sliding-window inferer over subsets (fast or plain path).
-        modality_names: the M modality names in channel order.
-        subsets: subset names (``"flair+t1ce"``), or ``"all"`` for every non-empty subset.
-        et_min_voxels: ET post-processing threshold (predicted ET under it counts as none).
+        val_data_loader: batches with the inputs, ``label`` (optional), ``modality_mask`` and the case names.
+        network: the network; the subclass says what it must provide.
+        modality_names: the M modality names in mask order.
+        subsets: subset names (``"flair+t1ce"``), ``"all"`` for every non-empty subset, or ``"available"`` for
+            each case's own modalities (:func:`~metakd_ext.utils.parse_subsets`).
+        prepare_batch: default :class:`~metakd_ext.engines.PrepareModalityBatch` (``image`` key).
+        case_key: batch key of the case names; also the first column of the rows.
         amp: autocast the inference.
         val_handlers: handlers with ``attach``.
-        case_key: batch key of the case name.
-        mask_key: batch key of the availability mask.
+        kwargs: further arguments of MONAI's ``Evaluator``.
 
     Raises:
-        ValueError: an unknown subset name; in a run, an image without metadata.
+        ValueError: an unknown subset name.
     """
 
     def __init__(
@@ -55,96 +54,93 @@ class SubsetEvaluator(Evaluator):
         device: torch.device | str,
         val_data_loader: Iterable,
         network: nn.Module,
-        inferer: SubsetSlidingWindowInferer,
         modality_names: Sequence[str],
         subsets: str | Sequence[str] = "all",
-        et_min_voxels: int = 500,
+        prepare_batch: PrepareModalityBatch | None = None,
+        case_key: str = BatchKey.CASE,
         amp: bool = False,
         val_handlers: Sequence | None = None,
-        case_key: str = "case",
-        mask_key: str = "modality_mask",
         **kwargs: Any,
     ) -> None:
         super().__init__(
             device=device,
             val_data_loader=val_data_loader,
+            prepare_batch=prepare_batch or PrepareModalityBatch(case_key=case_key),
             amp=amp,
             val_handlers=val_handlers,
             decollate=False,
             **kwargs,
         )
-        if et_min_voxels < 0:
-            raise ValueError(f"`et_min_voxels` must be >= 0, got {et_min_voxels}.")
         self.network = network
-        self.inferer = inferer
         self.modality_names = [str(n) for n in modality_names]
         self.subsets = parse_subsets(subsets, self.modality_names)
-        self.subset_masks = {s: subset_mask(s, self.modality_names) for s in self.subsets}
-        self.et_min_voxels = et_min_voxels
         self.case_key = case_key
-        self.mask_key = mask_key
         self.add_event_handler(Events.STARTED, self._reset_rows)
 
     @staticmethod
     def _reset_rows(engine: Engine) -> None:
         engine.state.rows = []  # type: ignore[attr-defined]
 
+    def predict(
+        self, inputs: ModalityInputs, available: torch.Tensor, masks: torch.Tensor
+    ) -> dict[str, tuple[list[int], torch.Tensor]]:
+        """The network's outputs under the subsets; runs without gradients, under autocast when ``amp``.
+
+        Args:
+            inputs: the batch's inputs as ``prepare_batch`` gives them.
+            available: (B, M) bool availability.
+            masks: (B, S, M) bool mask of each case under each of the S :attr:`subsets`, all False where the case
+                is not scored on the subset.
+
+        Returns:
+            Subset name -> (the cases predicted, their outputs stacked along the first dimension).
+        """
+        raise NotImplementedError
+
+    def score(
+        self, output: torch.Tensor, label: torch.Tensor | None, inputs: ModalityInputs, index: int, case: str
+    ) -> dict[str, Any]:
+        """The score columns of one case under one subset.
+
+        Args:
+            output: the case's output under the subset (one entry of :meth:`predict`'s stack).
+            label: the batch's labels, or None.
+            inputs: the batch's inputs.
+            index: the case's index in the batch.
+            case: the case's name, for messages.
+        """
+        raise NotImplementedError
+
     def _iteration(self, engine: SubsetEvaluator, batchdata: dict) -> dict:
-        """Predicts and scores one case under every subset it has."""
+        """Predicts and scores the cases of one batch under every subset each has."""
         if batchdata is None:
             raise ValueError("Must provide batch data for current iteration.")
-        image, label = engine.prepare_batch(batchdata, engine.state.device, engine.non_blocking, **engine.to_kwargs)
-        if image.shape[0] != 1:
-            raise ValueError(f"the subset evaluation takes one case per batch, got {image.shape[0]}; set batch_size 1.")
-        case = batchdata.get(engine.case_key, ["?"])[0]
-        spacing = _spacing(image, case)
-        image, label = _plain(image), _plain(label)
-        mask = batchdata.get(engine.mask_key)
-        available = resolve_modality_mask(image, None if mask is None else torch.as_tensor(mask).to(image.device))
-        masks = engine.subset_masks
-        usable = {s: m for s, m in masks.items() if not bool((m.to(available.device) & ~available[0]).any())}
-        skipped = sorted(set(masks) - set(usable))
-        if skipped:
-            logger.info(f"case {case}: lacks modalities for subsets {', '.join(skipped)}; they are not scored.")
+        inputs, label, _, kwargs = engine.prepare_batch(
+            batchdata, engine.state.device, engine.non_blocking, **engine.to_kwargs
+        )
+        available = kwargs[BatchKey.MASK]
+        masks = subset_masks(engine.subsets, engine.modality_names, available)
+        count = available.shape[0]
+        cases = [str(c) for c in batchdata.get(engine.case_key, [f"#{i}" for i in range(count)])]
         engine.network.eval()
         with torch.no_grad(), torch.autocast(torch.device(engine.state.device).type, enabled=bool(engine.amp)):
-            logits = engine.inferer(image, engine.network, subsets=usable, modality_mask=available)
+            outputs = engine.predict(inputs, available, masks)
         engine.fire_event(IterationEvents.FORWARD_COMPLETED)
-        names = subset_name(available[0].cpu(), engine.modality_names)
-        et_voxels = int(label[0, 2].sum())
-        scored: list[dict] = []
+        names = [subset_name(a, engine.modality_names) for a in available.cpu()]
+        scored = masks.any(dim=2).sum(dim=1).tolist()
+        rows: list[dict] = []
         for subset in engine.subsets:
-            if subset not in logits:
-                continue
-            pred = logits[subset][0].float().sigmoid() > 0.5
-            scores = brats_region_scores(pred.cpu(), label[0].cpu().bool(), spacing, engine.et_min_voxels)
-            scored.append(
-                {"case": str(case), "subset": subset, "available": names, "label_et_voxels": et_voxels, **scores}
+            indices, stacked = outputs.get(subset, ([], None))
+            for index, output in zip(indices, stacked if stacked is not None else []):
+                record = {engine.case_key: cases[index], "subset": subset, "available": names[index]}
+                record.update(engine.score(output, label, inputs, index, cases[index]))
+                rows.append(record)
+        for case, name, n in zip(cases, names, scored):
+            lacking = (
+                f" (it lacks a modality of the other {len(engine.subsets) - n})" if n < len(engine.subsets) else ""
             )
-        engine.state.rows.extend(scored)
-        if scored:
-            mean_wt = sum(float(r["dice_wt"]) for r in scored) / len(scored)
-            logger.info(f"case {case} ({names}): {len(scored)} subsets scored, mean WT Dice {mean_wt:.4f}")
-        engine.state.output = {Keys.IMAGE: image, Keys.LABEL: label, Keys.PRED: logits}
+            logger.info(f"{engine.case_key} {case} ({name}): {n} of {len(engine.subsets)} subsets scored{lacking}")
+        engine.state.rows.extend(rows)
+        engine.state.output = {Keys.IMAGE: inputs, Keys.LABEL: label, Keys.PRED: outputs}
         engine.fire_event(IterationEvents.MODEL_COMPLETED)
         return engine.state.output
-
-
-def _spacing(image: torch.Tensor, case: str) -> list[float]:
-    """Voxel size in mm of a (1, M, *spatial) MetaTensor (after any resampling of the preprocessing).
-
-    Raises:
-        ValueError: ``image`` carries no metadata.
-    """
-    if not isinstance(image, MetaTensor):
-        raise ValueError(
-            f"case {case}: the image carries no voxel spacing (a plain tensor), so HD95 could not be in mm; keep the "
-            "metadata in the evaluation preprocessing (no EnsureTyped(track_meta=False))."
-        )
-    pixdim = image.pixdim
-    values = pixdim[0] if isinstance(pixdim, list) else pixdim  # a collated batch gives one per case
-    return [float(v) for v in torch.as_tensor(values).flatten()[: image.ndim - 2]]
-
-
-def _plain(x: torch.Tensor) -> torch.Tensor:
-    return x.as_tensor() if isinstance(x, MetaTensor) else x

@@ -11,8 +11,8 @@ import torch
 from ignite.engine import Engine, Events
 from torch import nn
 
-from metakd_ext.data.io import atomic_write
 from metakd_ext.utils.enums import StrEnum, look_up
+from metakd_ext.utils.io import atomic_write
 
 __all__ = ["SaveWhen", "StateDictSaver", "FinalModelSaver"]
 

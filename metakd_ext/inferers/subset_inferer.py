@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import torch
 from monai.inferers import Inferer, sliding_window_inference
 from monai.utils import BlendMode
 
-from metakd_ext.utils.modality_mask import resolve_modality_mask
+from metakd_ext.utils.availability import apply_modality_mask
 
 __all__ = ["SubsetSlidingWindowInferer"]
 
@@ -57,43 +57,36 @@ class SubsetSlidingWindowInferer(Inferer):
         self.device = device
 
     def __call__(
-        self,
-        inputs: torch.Tensor,
-        network: Any,
-        subsets: dict[str, torch.Tensor],
-        modality_mask: torch.Tensor | None = None,
+        self, inputs: torch.Tensor, network: Any, subsets: Mapping[str, torch.Tensor]
     ) -> dict[str, torch.Tensor]:
         """
         Args:
             inputs: (1, M, *spatial) image.
             network: a network with ``encode`` and ``decode``.
-            subsets: subset name -> (M,) bool mask; each must be within the image's available modalities.
-            modality_mask: (1, M) availability of the image; None infers it from all-zero channels.
+            subsets: subset name -> (M,) bool mask, each within the image's available modalities (the evaluator
+                passes the subsets a case has, :func:`~metakd_ext.utils.subset_masks`); the modalities that some
+                subset needs are encoded.
 
         Returns:
             Subset name -> (1, out_channels, *spatial) logits.
 
         Raises:
-            ValueError: more than one image, or a subset asks for a modality the image lacks.
+            ValueError: more than one image.
         """
         if inputs.shape[0] != 1:
             raise ValueError(f"one image at a time, got a batch of {inputs.shape[0]}.")
-        available = resolve_modality_mask(inputs, modality_mask)[0]
-        masks = {name: torch.as_tensor(m, device=available.device).bool() for name, m in subsets.items()}
+        masks = {name: torch.as_tensor(m, device=inputs.device).bool() for name, m in subsets.items()}
         if not masks:
             return {}
-        for name, m in masks.items():
-            if bool((m & ~available).any()):
-                raise ValueError(f"subset {name} needs a modality the image does not have.")
         if not self.fast:
-            out = {}
-            for name, m in masks.items():
-                zeroed = inputs * m.to(inputs.dtype).reshape(1, -1, *([1] * (inputs.ndim - 2)))
-                out[name] = self._sliding(zeroed, network, modality_mask=m[None])
-            return out
+            return {
+                name: self._sliding(apply_modality_mask(inputs, m[None]), network, modality_mask=m[None])
+                for name, m in masks.items()
+            }
+        needed = torch.stack(list(masks.values())).any(dim=0)
 
         def predictor(window: torch.Tensor) -> torch.Tensor:
-            window_mask = available.to(window.device)[None].expand(window.shape[0], -1)
+            window_mask = needed.to(window.device)[None].expand(window.shape[0], -1)
             features, _ = network.encode(window, window_mask)
             decoded = [
                 network.decode(features, m.to(window.device)[None].expand_as(window_mask)) for m in masks.values()

@@ -1,6 +1,13 @@
 from __future__ import annotations
 
-from .blocks import ImageEncoder, ModalityFusion, ModalityWeightLearner, TabularEncoder, fill_missing_modalities
+from .blocks import (
+    ImageEncoder,
+    ModalityFusion,
+    ModalityWeightLearner,
+    TabularEncoder,
+    fill_missing_modalities,
+    modality_encoders,
+)
 from .nets import ModalityEncoder, MultiEncoderClassifier, MultiEncoderUNet
 
 __all__ = [
@@ -12,4 +19,5 @@ __all__ = [
     "MultiEncoderUNet",
     "TabularEncoder",
     "fill_missing_modalities",
+    "modality_encoders",
 ]

@@ -9,7 +9,6 @@ from .array import (
     RandDropModality,
     RegionsToBratsLabel,
     SetModalities,
-    modality_indices,
 )
 from .dictionary import (
     BratsLabelToRegionsd,
@@ -41,5 +40,4 @@ __all__ = [
     "RegionsToBratsLabeld",
     "SetModalities",
     "SetModalitiesd",
-    "modality_indices",
 ]

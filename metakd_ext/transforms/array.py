@@ -17,6 +17,8 @@ from monai.data import MetaTensor
 from monai.transforms import LoadImage, Randomizable, Transform
 from monai.utils import convert_to_tensor
 
+from metakd_ext.utils.availability import apply_modality_mask, infer_modality_mask, subset_mask, subset_name
+
 __all__ = [
     "LoadModalities",
     "RandDropModality",
@@ -26,7 +28,6 @@ __all__ = [
     "BratsLabelToRegions",
     "RegionsToBratsLabel",
     "NormalizeTabular",
-    "modality_indices",
 ]
 
 logger = logging.getLogger("metakd")
@@ -34,27 +35,6 @@ logger = logging.getLogger("metakd")
 
 def _case_prefix(case: str | None) -> str:
     return f"case {case}: " if case else ""
-
-
-def modality_indices(subset: str | Sequence[str | int], modality_names: Sequence[str]) -> list[int]:
-    """Indices of a modality subset given as names, indices, or one string joined with ``+`` (``"flair+t1ce"``).
-
-    Raises:
-        ValueError: a name or index is unknown, or the subset is empty.
-    """
-    items: Sequence[str | int] = subset.split("+") if isinstance(subset, str) else subset
-    names = [str(n) for n in modality_names]
-    indices = []
-    for item in items:
-        if isinstance(item, str) and item in names:
-            indices.append(names.index(item))
-        elif isinstance(item, (int, np.integer)) and 0 <= int(item) < len(names):
-            indices.append(int(item))
-        else:
-            raise ValueError(f"unknown modality {item!r} in subset {subset!r}; the modalities are {names}.")
-    if not indices:
-        raise ValueError(f"the modality subset {subset!r} is empty; name at least one of {names}.")
-    return sorted(set(indices))
 
 
 class LoadModalities(Transform):
@@ -181,90 +161,92 @@ class LoadModalities(Transform):
 
 
 class RandDropModality(Randomizable, Transform):
-    """Drops a random subset of the available modalities: k uniform in 1..n, then a uniform k-subset is kept.
+    """Draws random missing patterns: per sample, k uniform in 1..n, then a uniform k-subset of its n available
+    modalities is kept.
 
-    ``n`` is the number of available modalities, so at least one always remains, and a case that is already
-    incomplete only loses modalities it has. This is the MetaKD stage-2 sampling (DESIGN.md section 1), drawn
-    per call (per sample). Dropped channels are set to zero; apply it after intensity normalisation.
+    At least one modality always remains, and a case that is already incomplete only loses modalities it has. This
+    is the MetaKD stage-2 sampling (DESIGN.md section 1). It works on masks only, one sample's (M,) or a batch's
+    (B, M), and returns the kept modalities in the same shape on the same device; zero the inputs of the dropped
+    ones with :func:`~metakd_ext.utils.apply_modality_mask` (the dictionary version does). The draws are made from
+    ``self.R`` on the host, with one transfer of the (B, M) mask each way, so a seeded run replays on any device.
 
     Args:
-        prob: probability of dropping at all; otherwise the input is returned unchanged.
+        prob: probability of dropping at all, per draw; otherwise the mask is returned unchanged.
+        per_sample: one pattern per sample of a batch (ours), or one for the whole batch (the authors'): drawn from
+            the modalities every sample has and intersected with each sample's mask; a sample left with none keeps
+            its own.
 
     Example::
 
-        drop = RandDropModality()
-        drop.set_random_state(seed=0)
-        image, mask = drop(image, mask)  # image (M, *spatial), mask (M,) bool
+        drop = RandDropModality().set_random_state(seed=0)
+        keep = drop(mask)  # mask (B, M) bool -> keep (B, M) bool, keep <= mask
+        image = apply_modality_mask(image, keep)
     """
 
-    def __init__(self, prob: float = 1.0) -> None:
+    def __init__(self, prob: float = 1.0, per_sample: bool = True) -> None:
         if not 0.0 <= prob <= 1.0:
             raise ValueError(f"`prob` must be in [0, 1], got {prob}.")
         self.prob = prob
+        self.per_sample = per_sample
         self._keep: np.ndarray | None = None
 
-    def randomize(self, data: np.ndarray) -> None:
-        """Draws which of the available modalities to keep. ``data``: (M,) bool availability."""
-        available = np.flatnonzero(data)
-        if available.size == 0:
+    def _draw(self, available: np.ndarray) -> np.ndarray:
+        """(M,) kept modalities of an (M,) availability."""
+        indices = np.flatnonzero(available)
+        if indices.size == 0:
             raise ValueError("cannot drop modalities from a sample that has none available.")
-        keep = np.array(data, dtype=bool)
+        keep = np.array(available, dtype=bool)
         if self.R.random_sample() < self.prob:
-            k = self.R.randint(1, available.size + 1)
-            kept = self.R.choice(available, size=k, replace=False)
+            k = self.R.randint(1, indices.size + 1)
             keep = np.zeros_like(keep)
-            keep[kept] = True
-        self._keep = keep
+            keep[self.R.choice(indices, size=k, replace=False)] = True
+        return keep
 
-    def draw(self, mask: NdarrayOrTensor) -> torch.Tensor:
-        """Draws which of the available modalities to keep, for inputs of any form.
+    def randomize(self, data: np.ndarray) -> None:
+        """Draws which modalities to keep. ``data``: (M,) or (B, M) bool availability."""
+        mask = np.asarray(data, dtype=bool)
+        if mask.ndim == 1:
+            self._keep = self._draw(mask)
+        elif self.per_sample:
+            self._keep = np.stack([self._draw(row) for row in mask]) if len(mask) else mask.copy()
+        else:
+            common = mask.all(axis=0)
+            keep = self._draw(np.asarray(common if common.any() else mask[0]))[None] & mask
+            self._keep = np.where(keep.any(axis=1, keepdims=True), keep, mask)
 
-        Args:
-            mask: (M,) availability.
-
-        Returns:
-            (M,) bool mask of the kept modalities, a non-empty subset of ``mask``.
-        """
-        self.randomize(convert_to_tensor(mask).bool().cpu().numpy())
-        return torch.as_tensor(self._keep)
-
-    def __call__(
-        self, img: NdarrayOrTensor, mask: NdarrayOrTensor | None = None, randomize: bool = True
-    ) -> tuple[NdarrayOrTensor, torch.Tensor]:
+    def __call__(self, mask: NdarrayOrTensor, randomize: bool = True) -> torch.Tensor:
         """
         Args:
-            img: (M, *spatial) image.
-            mask: (M,) availability; None means all available.
-            randomize: draw a new subset; False reuses the last draw.
+            mask: (M,) or (B, M) availability.
+            randomize: draw anew; False returns the last draw.
 
         Returns:
-            ``(image, mask)`` with dropped channels zeroed and their mask entries False.
+            The kept modalities, bool of the shape of ``mask`` on its device: a non-empty subset of each row.
         """
-        mask_t = torch.ones(img.shape[0], dtype=torch.bool) if mask is None else convert_to_tensor(mask).bool().cpu()
+        mask_t = convert_to_tensor(mask)
         if randomize:
-            self.randomize(mask_t.numpy())
+            self.randomize(mask_t.bool().cpu().numpy())
         if self._keep is None:
             raise RuntimeError("`randomize=False` needs an earlier call that drew a subset.")
-        keep = torch.as_tensor(self._keep)
-        if keep.shape != mask_t.shape:
-            raise ValueError(f"the last draw is for {keep.numel()} modalities, the image has {mask_t.numel()}.")
-        return _keep_channels(img, keep), keep
+        if self._keep.shape != tuple(mask_t.shape):
+            raise ValueError(f"the last draw has shape {self._keep.shape}, the mask {tuple(mask_t.shape)}.")
+        return torch.as_tensor(self._keep).to(mask_t.device, non_blocking=True)
 
 
 class SetModalities(Transform):
     """Keeps a fixed subset of modalities, zeroing the others (evaluation under a chosen missing pattern).
 
     Args:
-        subset: modality names, indices, or one ``+``-joined string such as ``"flair+t1ce"``.
+        subset: a subset name such as ``"flair+t1ce"``, or a list of modality names.
         modality_names: all M modality names in channel order.
 
     Raises:
         ValueError: unknown modality in ``subset``.
     """
 
-    def __init__(self, subset: str | Sequence[str | int], modality_names: Sequence[str]) -> None:
+    def __init__(self, subset: str | Sequence[str], modality_names: Sequence[str]) -> None:
         self.modality_names = [str(n) for n in modality_names]
-        self.indices = modality_indices(subset, self.modality_names)
+        self.keep = subset_mask(subset if isinstance(subset, str) else "+".join(subset), self.modality_names)
 
     def __call__(
         self, img: NdarrayOrTensor, mask: NdarrayOrTensor | None = None, case: str | None = None
@@ -281,14 +263,11 @@ class SetModalities(Transform):
         Raises:
             ValueError: the sample has none of the subset's modalities.
         """
-        keep = torch.zeros(len(self.modality_names), dtype=torch.bool)
-        keep[self.indices] = True
-        if mask is not None:
-            keep &= convert_to_tensor(mask).bool().cpu()
+        keep = self.keep if mask is None else self.keep & convert_to_tensor(mask).bool().cpu()
         if not bool(keep.any()):
-            wanted = "+".join(self.modality_names[i] for i in self.indices)
+            wanted = subset_name(self.keep, self.modality_names)
             raise ValueError(f"{_case_prefix(case)}has none of the modalities {wanted}; choose a subset it has.")
-        return _keep_channels(img, keep), keep
+        return apply_modality_mask(img, keep), keep
 
 
 class InferModalityMask(Transform):
@@ -296,7 +275,7 @@ class InferModalityMask(Transform):
 
     def __call__(self, img: NdarrayOrTensor) -> torch.Tensor:
         """Returns the (M,) bool mask of ``img`` (M, *spatial)."""
-        return convert_to_tensor(img).reshape(img.shape[0], -1).ne(0).any(dim=1).cpu()
+        return infer_modality_mask(convert_to_tensor(img)[None])[0].cpu()
 
 
 class NormalizeModalityIntensity(Transform):
@@ -396,19 +375,6 @@ class RegionsToBratsLabel(Transform):
         label[regions[0:1]] = 1
         label[regions[2:3]] = self.et_label
         return label
-
-
-def _keep_channels(img: NdarrayOrTensor, keep: torch.Tensor) -> NdarrayOrTensor:
-    """Zeroes the channels of ``img`` (M, *spatial) where ``keep`` (M,) is False."""
-    if bool(keep.all()):
-        return img
-    if isinstance(img, np.ndarray):
-        out_np = img.copy()
-        out_np[~keep.numpy()] = 0
-        return out_np
-    out = img.clone()
-    out[~keep.to(out.device)] = 0
-    return out
 
 
 class NormalizeTabular(Transform):

@@ -1,7 +1,7 @@
 """Dictionary versions of :mod:`metakd_ext.transforms.array`.
 
-The availability mask travels in the data dictionary under ``mask_key`` (default ``"modality_mask"``) as a
-(M,) bool tensor; a DataLoader collates it to (B, M).
+The availability mask travels in the data dictionary under ``mask_key`` (default
+:attr:`~metakd_ext.utils.BatchKey.MASK`) as a (M,) bool tensor; a DataLoader collates it to (B, M).
 """
 
 from __future__ import annotations
@@ -13,6 +13,9 @@ import numpy as np
 import torch
 from monai.config import KeysCollection
 from monai.transforms import MapTransform, Randomizable
+
+from metakd_ext.utils.availability import apply_modality_mask
+from metakd_ext.utils.enums import BatchKey
 
 from .array import (
     BratsLabelToRegions,
@@ -56,8 +59,6 @@ __all__ = [
     "FillMissingModalitiesDict",
 ]
 
-DEFAULT_MASK_KEY = "modality_mask"
-
 
 class LoadModalitiesd(MapTransform):
     """Loads the files named by one key per modality into one (M, *spatial) image and its availability mask.
@@ -79,9 +80,9 @@ class LoadModalitiesd(MapTransform):
     def __init__(
         self,
         keys: KeysCollection,
-        output_key: str = "image",
-        mask_key: str = DEFAULT_MASK_KEY,
-        case_key: str = "case",
+        output_key: str = BatchKey.IMAGE,
+        mask_key: str = BatchKey.MASK,
+        case_key: str = BatchKey.CASE,
         allow_missing_files: bool = False,
         reader: str | None = None,
     ) -> None:
@@ -101,7 +102,8 @@ class LoadModalitiesd(MapTransform):
 
 
 class RandDropModalityd(Randomizable, MapTransform):
-    """Dictionary version of :class:`metakd_ext.transforms.RandDropModality`; the draw is stored in ``mask_key``.
+    """Dictionary version of :class:`metakd_ext.transforms.RandDropModality`: draws the kept modalities of a
+    sample from ``mask_key``, zeroes the dropped channels of every key and stores the draw in ``mask_key``.
 
     Args:
         keys: image key(s) whose channels are the modalities; all get the same draw.
@@ -109,7 +111,7 @@ class RandDropModalityd(Randomizable, MapTransform):
         prob: probability of dropping at all.
     """
 
-    def __init__(self, keys: KeysCollection, mask_key: str = DEFAULT_MASK_KEY, prob: float = 1.0) -> None:
+    def __init__(self, keys: KeysCollection, mask_key: str = BatchKey.MASK, prob: float = 1.0) -> None:
         MapTransform.__init__(self, keys)
         self.mask_key = mask_key
         self.dropper = RandDropModality(prob=prob)
@@ -126,11 +128,12 @@ class RandDropModalityd(Randomizable, MapTransform):
 
     def __call__(self, data: Mapping[Hashable, object]) -> dict[Hashable, object]:
         d = dict(data)
-        first, *rest = self.key_iterator(d)
-        d[first], mask = self.dropper(d[first], d.get(self.mask_key))  # type: ignore[arg-type]
-        for key in rest:
-            d[key], _ = self.dropper(d[key], d.get(self.mask_key), randomize=False)  # type: ignore[arg-type]
-        d[self.mask_key] = mask
+        first = d[self.first_key(d)]
+        mask = d.get(self.mask_key)
+        keep = self.dropper(torch.ones(first.shape[0], dtype=torch.bool) if mask is None else mask)  # type: ignore
+        for key in self.key_iterator(d):
+            d[key] = apply_modality_mask(d[key], keep)  # type: ignore[call-overload]
+        d[self.mask_key] = keep
         return d
 
 
@@ -139,7 +142,7 @@ class SetModalitiesd(MapTransform):
 
     Args:
         keys: image key(s).
-        subset: modality names, indices, or one ``+``-joined string.
+        subset: a subset name such as ``"flair+t1ce"``, or a list of modality names.
         modality_names: all M modality names in channel order.
         mask_key: availability mask key (read, then overwritten).
         case_key: key of the case name, used in messages.
@@ -148,10 +151,10 @@ class SetModalitiesd(MapTransform):
     def __init__(
         self,
         keys: KeysCollection,
-        subset: str | Sequence[str | int],
+        subset: str | Sequence[str],
         modality_names: Sequence[str],
-        mask_key: str = DEFAULT_MASK_KEY,
-        case_key: str = "case",
+        mask_key: str = BatchKey.MASK,
+        case_key: str = BatchKey.CASE,
     ) -> None:
         super().__init__(keys)
         self.setter = SetModalities(subset, modality_names)
@@ -173,7 +176,7 @@ class InferModalityMaskd(MapTransform):
     For a single multi-channel file per case, such as the 4-channel NIfTI that MONAI Label sends.
     """
 
-    def __init__(self, keys: KeysCollection, mask_key: str = DEFAULT_MASK_KEY) -> None:
+    def __init__(self, keys: KeysCollection, mask_key: str = BatchKey.MASK) -> None:
         super().__init__(keys)
         self.mask_key = mask_key
         self.infer = InferModalityMask()
@@ -202,7 +205,7 @@ class NormalizeModalityIntensityd(MapTransform):
 class BratsLabelToRegionsd(MapTransform):
     """Dictionary version of :class:`metakd_ext.transforms.BratsLabelToRegions`."""
 
-    def __init__(self, keys: KeysCollection, et_label: int = 4, case_key: str = "case") -> None:
+    def __init__(self, keys: KeysCollection, et_label: int = 4, case_key: str = BatchKey.CASE) -> None:
         super().__init__(keys)
         self.converter = BratsLabelToRegions(et_label)
         self.case_key = case_key
@@ -283,8 +286,8 @@ class FillMissingModalitiesd(MapTransform):
         self,
         keys: KeysCollection,
         shapes: Mapping[str, Sequence[int]],
-        mask_key: str = DEFAULT_MASK_KEY,
-        case_key: str = "subject",
+        mask_key: str = BatchKey.MASK,
+        case_key: str = BatchKey.SUBJECT,
     ) -> None:
         super().__init__(keys, allow_missing_keys=True)
         absent = [str(k) for k in self.keys if str(k) not in shapes]

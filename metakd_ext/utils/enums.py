@@ -5,7 +5,7 @@ from __future__ import annotations
 from enum import Enum
 from typing import TypeVar
 
-__all__ = ["StrEnum", "KDDistance", "PairReduction", "MetaMode", "WeightInit", "look_up"]
+__all__ = ["StrEnum", "BatchKey", "KDDistance", "PairReduction", "MetaMode", "WeightInit", "look_up"]
 
 E = TypeVar("E", bound="StrEnum")
 
@@ -15,6 +15,20 @@ class StrEnum(str, Enum):
 
     def __str__(self) -> str:
         return str(self.value)
+
+
+class BatchKey(StrEnum):
+    """Keys of the data dictionary that the package's transforms write and its engines read.
+
+    ``MASK`` holds the (M,) availability of a sample, (B, M) once collated; it leaves the batch in
+    :class:`~metakd_ext.engines.PrepareModalityBatch` and nowhere else.
+    """
+
+    IMAGE = "image"
+    LABEL = "label"
+    MASK = "modality_mask"
+    CASE = "case"
+    SUBJECT = "subject"
 
 
 class KDDistance(StrEnum):

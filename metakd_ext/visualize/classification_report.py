@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import json
 import math
 import os
 from collections.abc import Sequence
@@ -11,21 +10,25 @@ from pathlib import Path
 
 import numpy as np
 
-from metakd_ext.data.io import atomic_write_text, csv_text
 from metakd_ext.metrics.classification import CLASSIFICATION_SCORES, classification_scores
 from metakd_ext.metrics.subset_summary import MEAN_ROW
+from metakd_ext.utils.io import atomic_write_text, csv_text
 from metakd_ext.visualize.heatmap import subset_heatmap
-from metakd_ext.visualize.subset_report import WEIGHTS, read_weights, split_note
+from metakd_ext.visualize.subset_report import split_note, write_weights
 
 __all__ = [
     "PER_SUBJECT",
-    "write_per_subject",
+    "PREDICTIONS",
     "read_per_subject",
-    "summarize_classification",
     "render_classification_report",
+    "summarize_classification",
+    "write_class_predictions",
+    "write_classification_report",
+    "write_per_subject",
 ]
 
 PER_SUBJECT = "per_subject.csv"
+PREDICTIONS = "predictions.csv"
 _NAMES = {
     "accuracy": "accuracy",
     "balanced_accuracy": "balanced acc.",
@@ -34,16 +37,42 @@ _NAMES = {
 }
 
 
-def write_per_subject(
-    eval_dir: str | os.PathLike, rows: Sequence[dict], class_names: Sequence[str], weights: dict[str, float] | None
-) -> None:
-    """Writes ``per_subject.csv`` (one row per subject and subset, with the datalist ``split`` it came from) and the
-    learned modality weights."""
-    out = Path(eval_dir)
+def write_per_subject(eval_dir: str | os.PathLike, rows: Sequence[dict], class_names: Sequence[str]) -> None:
+    """Writes ``per_subject.csv``: one row per subject and subset, with the datalist ``split`` it came from."""
     columns = ["subject", "split", "subset", "available", "label", *(f"prob_{c}" for c in class_names), "predicted"]
-    atomic_write_text(out / PER_SUBJECT, csv_text(rows, columns))
-    if weights is not None:
-        atomic_write_text(out / WEIGHTS, json.dumps(weights, indent=2) + "\n")
+    atomic_write_text(Path(eval_dir) / PER_SUBJECT, csv_text(rows, columns))
+
+
+def write_classification_report(
+    eval_dir: str | os.PathLike,
+    rows: Sequence[dict],
+    class_names: Sequence[str],
+    subsets: Sequence[str] | None = None,
+    weights: dict[str, float] | None = None,
+) -> str:
+    """All files of a classification evaluation from its rows: ``per_subject.csv``, the weights and the summary
+    (:func:`render_classification_report`); returns the Markdown. The report of
+    :class:`~metakd_ext.engines.ClassificationSubsetEvaluator` (through
+    :class:`~metakd_ext.handlers.SubsetReportWriter`)."""
+    write_per_subject(eval_dir, rows, class_names)
+    write_weights(eval_dir, weights)
+    return render_classification_report(eval_dir, rows, class_names, subsets, weights)
+
+
+def write_class_predictions(
+    output_dir: str | os.PathLike,
+    rows: Sequence[dict],
+    class_names: Sequence[str],
+    subsets: Sequence[str] | None = None,
+    weights: dict[str, float] | None = None,
+) -> str:
+    """Writes ``predictions.csv`` of an inference run (``subsets="available"``): ``subject, available,
+    prob_<class>..., predicted``, atomically, so an interrupted run leaves an earlier file intact; returns a line
+    for the log. ``subsets`` and ``weights`` are accepted as every report takes them, and not used."""
+    path = Path(output_dir) / PREDICTIONS
+    columns = ["subject", "available", *(f"prob_{c}" for c in class_names), "predicted"]
+    atomic_write_text(path, csv_text(rows, columns))
+    return f"predictions of {len(rows)} subjects written to {path.resolve()}"
 
 
 def read_per_subject(eval_dir: str | os.PathLike) -> tuple[list[dict], list[str]]:
@@ -80,16 +109,24 @@ def summarize_classification(rows: Sequence[dict], class_names: Sequence[str], s
     return table
 
 
-def render_classification_report(eval_dir: str | os.PathLike, subsets: Sequence[str] | None = None) -> str:
-    """Writes ``summary.csv``, ``summary.md`` and ``summary.png`` from ``per_subject.csv``; returns the Markdown.
+def render_classification_report(
+    eval_dir: str | os.PathLike,
+    rows: Sequence[dict],
+    class_names: Sequence[str],
+    subsets: Sequence[str] | None = None,
+    weights: dict[str, float] | None = None,
+) -> str:
+    """Writes ``summary.csv``, ``summary.md`` and ``summary.png`` of per-subject rows; returns the Markdown.
 
     Args:
-        eval_dir: folder of ``per_subject.csv``.
-        subsets: table order of the subsets; default the order in which they first occur in the file.
+        eval_dir: the folder to write to.
+        rows: one per subject and subset, as the evaluator gives them or :func:`read_per_subject` reads them.
+        class_names: the classes, in the order of the probability columns.
+        subsets: table order of the subsets; default the order in which they first occur in ``rows``.
+        weights: learned modality weights to name in the summary.
     """
     out = Path(eval_dir)
-    rows, classes = read_per_subject(out)
-    weights = read_weights(out)
+    classes = list(class_names)
     order = list(subsets) if subsets is not None else list(dict.fromkeys(r["subset"] for r in rows))
     table = summarize_classification(rows, classes, order)
     atomic_write_text(out / "summary.csv", csv_text(table, ["subset", "subjects", *CLASSIFICATION_SCORES]))

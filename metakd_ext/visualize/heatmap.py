@@ -7,7 +7,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from metakd_ext.data.io import atomic_write
+from metakd_ext.utils.io import atomic_write
 
 __all__ = ["subset_heatmap"]
 

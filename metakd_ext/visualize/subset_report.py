@@ -10,20 +10,22 @@ from pathlib import Path
 
 import numpy as np
 
-from metakd_ext.data.brats_datalist import SECTION_BIAS
-from metakd_ext.data.io import atomic_write_text, csv_text
+from metakd_ext.data.datalist import SECTION_BIAS
 from metakd_ext.metrics.brats_regions import EMPTY_HD95
 from metakd_ext.metrics.subset_summary import MEAN_ROW, SCORE_COLUMNS, summarize_subsets
+from metakd_ext.utils.io import atomic_write_text, csv_text
 from metakd_ext.visualize.heatmap import subset_heatmap
 
 __all__ = [
     "PER_CASE",
     "WEIGHTS",
-    "write_per_case",
     "read_per_case",
     "read_weights",
-    "split_note",
     "render_report",
+    "split_note",
+    "write_per_case",
+    "write_segmentation_report",
+    "write_weights",
 ]
 
 PER_CASE = "per_case.csv"
@@ -31,19 +33,38 @@ WEIGHTS = "modality_weights.json"
 _HEATMAP_COLUMNS = (("dice_et", "ET"), ("dice_tc", "TC"), ("dice_wt", "WT"), ("dice_et_post", "ET post"))
 
 
-def write_per_case(eval_dir: str | os.PathLike, rows: Sequence[dict], weights: dict[str, float] | None) -> None:
-    """Writes ``per_case.csv`` (one row per case and subset, with the datalist ``split`` it came from) and the
-    learned modality weights."""
-    out = Path(eval_dir)
+def write_per_case(eval_dir: str | os.PathLike, rows: Sequence[dict]) -> None:
+    """Writes ``per_case.csv``: one row per case and subset, with the datalist ``split`` it came from."""
     atomic_write_text(
-        out / PER_CASE, csv_text(rows, ["case", "split", "subset", "available", "label_et_voxels", *SCORE_COLUMNS])
+        Path(eval_dir) / PER_CASE,
+        csv_text(rows, ["case", "split", "subset", "available", "label_et_voxels", *SCORE_COLUMNS]),
     )
+
+
+def write_weights(eval_dir: str | os.PathLike, weights: dict[str, float] | None) -> None:
+    """Writes the learned modality weights beside an evaluation (nothing when None)."""
     if weights is not None:
-        atomic_write_text(out / WEIGHTS, json.dumps(weights, indent=2) + "\n")
+        atomic_write_text(Path(eval_dir) / WEIGHTS, json.dumps(weights, indent=2) + "\n")
 
 
-def read_per_case(eval_dir: str | os.PathLike) -> tuple[list[dict], dict[str, float] | None]:
-    """Reads what :func:`write_per_case` wrote.
+def write_segmentation_report(
+    eval_dir: str | os.PathLike,
+    rows: Sequence[dict],
+    subsets: Sequence[str] | None = None,
+    weights: dict[str, float] | None = None,
+    et_min_voxels: int | None = None,
+) -> str:
+    """All files of a segmentation evaluation from its rows: ``per_case.csv``, the weights and the summary
+    (:func:`render_report`); returns the Markdown. The report of
+    :class:`~metakd_ext.engines.SegmentationSubsetEvaluator` (through :class:`~metakd_ext.handlers.SubsetReportWriter`).
+    """
+    write_per_case(eval_dir, rows)
+    write_weights(eval_dir, weights)
+    return render_report(eval_dir, rows, subsets, weights, et_min_voxels)
+
+
+def read_per_case(eval_dir: str | os.PathLike) -> list[dict]:
+    """The rows :func:`write_per_case` wrote.
 
     Raises:
         FileNotFoundError: ``per_case.csv`` is missing (run the evaluation first).
@@ -52,8 +73,7 @@ def read_per_case(eval_dir: str | os.PathLike) -> tuple[list[dict], dict[str, fl
     if not path.is_file():
         raise FileNotFoundError(f"{path} not found; run the bundle's evaluate config first, or check --eval_dir.")
     with path.open() as f:
-        rows = list(csv.DictReader(f))
-    return rows, read_weights(eval_dir)
+        return list(csv.DictReader(f))
 
 
 def read_weights(eval_dir: str | os.PathLike) -> dict[str, float] | None:
@@ -87,17 +107,22 @@ def _mm(mean: float, std: float) -> str:
 
 
 def render_report(
-    eval_dir: str | os.PathLike, subsets: Sequence[str] | None = None, et_min_voxels: int | None = None
+    eval_dir: str | os.PathLike,
+    rows: Sequence[dict],
+    subsets: Sequence[str] | None = None,
+    weights: dict[str, float] | None = None,
+    et_min_voxels: int | None = None,
 ) -> str:
-    """Writes ``summary.csv``, ``summary.md`` and ``summary.png`` from ``per_case.csv``; returns the Markdown.
+    """Writes ``summary.csv``, ``summary.md`` and ``summary.png`` of per-case rows; returns the Markdown.
 
     Args:
-        eval_dir: folder of ``per_case.csv``.
-        subsets: table order of the subsets; default the order in which they first occur in the file.
+        eval_dir: the folder to write to.
+        rows: one per case and subset, as the evaluator gives them or :func:`read_per_case` reads them.
+        subsets: table order of the subsets; default the order in which they first occur in ``rows``.
+        weights: learned modality weights to name in the summary.
         et_min_voxels: the ET post-processing threshold, for the note under the table.
     """
     out = Path(eval_dir)
-    rows, weights = read_per_case(out)
     order = list(subsets) if subsets is not None else list(dict.fromkeys(r["subset"] for r in rows))
     table = summarize_subsets(rows, order)
     columns = ["subset", "cases"] + [f"{c}_{s}" for c in SCORE_COLUMNS for s in ("mean", "std")]

@@ -123,7 +123,11 @@ def test_inference_writes_probabilities_for_every_subject(
         {"input_csv": str(unlabelled), "output_dir": str(out), "ckpt_path": str(Path(trained["ckpt_dir"]) / "model.pt")}
     )
     result = monai_bundle_run(
-        repo_root, config_list("inference.json", bundle="metakd_adni"), overrides, run_id="run", bundle="metakd_adni"
+        repo_root,
+        config_list("train.json", "inference.json", bundle="metakd_adni"),
+        overrides,
+        run_id="run",
+        bundle="metakd_adni",
     )
     assert result.returncode == 0, result.stderr[-4000:]
     rows = _read(out / "predictions.csv")
@@ -140,7 +144,11 @@ def test_inference_with_a_checkpoint_of_another_shape_is_a_clear_error(
     overrides = {"dataset_dir": trained["dataset_dir"], "output_dir": str(tmp_path), "num_workers": "0"}
     overrides["ckpt_path"] = str(Path(trained["ckpt_dir"]) / "model.pt")
     result = monai_bundle_run(
-        repo_root, config_list("inference.json", bundle="metakd_adni"), overrides, run_id="run", bundle="metakd_adni"
+        repo_root,
+        config_list("train.json", "inference.json", bundle="metakd_adni"),
+        overrides,
+        run_id="run",
+        bundle="metakd_adni",
     )
     assert result.returncode != 0
     assert "does not fit the model" in result.stderr and "override config" in result.stderr

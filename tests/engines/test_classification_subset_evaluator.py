@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import csv
+import functools
 from pathlib import Path
 
 import pytest
@@ -8,6 +10,7 @@ import torch
 from metakd_ext.engines import ClassificationSubsetEvaluator
 from metakd_ext.handlers import SubsetReportWriter
 from metakd_ext.networks import ImageEncoder, ModalityWeightLearner, MultiEncoderClassifier, TabularEncoder
+from metakd_ext.visualize import write_class_predictions, write_classification_report
 
 MODALITIES = ["mri", "csf"]
 CLASSES = ["CN", "MCI", "AD"]
@@ -42,7 +45,12 @@ def test_rows_per_subject_and_subset_match_plain_forward(tmp_path: Path) -> None
         MODALITIES,
         CLASSES,
         val_handlers=[
-            SubsetReportWriter(tmp_path, ModalityWeightLearner(2), MODALITIES, kind="classification"),
+            SubsetReportWriter(
+                tmp_path,
+                functools.partial(write_classification_report, class_names=CLASSES),
+                ModalityWeightLearner(2),
+                MODALITIES,
+            ),
         ],
     )
     evaluator.run()
@@ -71,3 +79,47 @@ def test_rows_per_subject_and_subset_match_plain_forward(tmp_path: Path) -> None
 def test_unknown_subset_is_an_error() -> None:
     with pytest.raises(ValueError, match="unknown modality subset 'pet'"):
         ClassificationSubsetEvaluator("cpu", _loader(), _net(), MODALITIES, CLASSES, subsets=["pet"])
+
+
+def test_available_predicts_each_subject_on_its_own_modalities(tmp_path: Path) -> None:
+    net = _net()
+    out = tmp_path / "predictions.csv"
+    out.write_text("old\n")
+    report = functools.partial(write_class_predictions, class_names=CLASSES)
+    evaluator = ClassificationSubsetEvaluator(
+        "cpu",
+        _loader(),
+        net,
+        MODALITIES,
+        CLASSES,
+        subsets="available",
+        val_handlers=[SubsetReportWriter(tmp_path, report)],
+    )
+    evaluator.run()
+    with out.open() as f:
+        rows = list(csv.DictReader(f))
+    assert list(rows[0]) == ["subject", "available", "prob_CN", "prob_MCI", "prob_AD", "predicted"]
+    assert [(r["subject"], r["available"]) for r in rows] == [("A", "mri+csf"), ("B", "mri"), ("C", "csf")]
+    batch = _loader()[0]
+    probs = net({k: batch[k] for k in MODALITIES}, batch["modality_mask"]).softmax(dim=1)
+    for r, p in zip(rows, probs):
+        assert [float(r[f"prob_{c}"]) for c in CLASSES] == pytest.approx(p.tolist(), abs=1e-5)
+        assert r["predicted"] == CLASSES[int(p.argmax())]
+
+
+def test_class_names_must_match_the_network_and_a_failed_run_keeps_the_old_file(tmp_path: Path) -> None:
+    out = tmp_path / "predictions.csv"
+    out.write_text("old\n")
+    report = functools.partial(write_class_predictions, class_names=CLASSES[:2])
+    evaluator = ClassificationSubsetEvaluator(
+        "cpu",
+        _loader(),
+        _net(),
+        MODALITIES,
+        CLASSES[:2],
+        "available",
+        val_handlers=[SubsetReportWriter(tmp_path, report)],
+    )
+    with pytest.raises(ValueError, match="the network gives 3 class scores but `class_names` has 2"):
+        evaluator.run()
+    assert out.read_text() == "old\n"

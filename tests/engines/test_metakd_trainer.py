@@ -126,18 +126,34 @@ def test_kd_gradient_does_not_reach_w_in_training_loss() -> None:
     assert trainer.weight_learner.logits.grad is None
 
 
-def test_drop_modalities_respects_availability() -> None:
+def test_drop_zeroes_the_inputs_of_the_dropped_modalities() -> None:
     trainer = _trainer()
     x = torch.ones(64, 4, 2, 2, 2)
     mask = torch.ones(64, 4, dtype=torch.bool)
     mask[:, 3] = False
-    out, keep = trainer.drop_modalities(x, mask)
+    out, keep = trainer._drop(x, mask)
     assert not keep[:, 3].any() and keep.any(dim=1).all()
     assert torch.equal(out.flatten(2).amax(2).bool(), keep)
     assert len({tuple(k.tolist()) for k in keep}) > 1
-    batch_trainer = _trainer(drop_per_sample=False)
-    _, keep = batch_trainer.drop_modalities(x, mask)
+    batch_trainer = _trainer(modality_dropout=RandDropModality(per_sample=False).set_random_state(0))
+    _, keep = batch_trainer._drop(x, mask)
     assert len({tuple(k.tolist()) for k in keep}) == 1
+
+
+def test_the_mask_comes_from_prepare_batch_only() -> None:
+    trainer = _trainer()
+    _prepare(trainer)
+    batch = _batches(1)[0]
+    batch["modality_mask"] = torch.tensor([[1, 0, 1, 1], [1, 1, 1, 1]]).bool()
+    _, _, mask = trainer._prepare(batch)
+    assert torch.equal(mask, batch["modality_mask"])
+    del batch["modality_mask"]
+    batch["image"][0, 2] = 0  # no mask in the batch: all-zero modalities are missing
+    assert trainer._prepare(batch)[2][0].tolist() == [True, True, False, True]
+    plain = _trainer(prepare_batch=lambda b, device, non_blocking, **kw: (b["image"], b["label"]))
+    _prepare(plain)
+    with pytest.raises(ValueError, match="needs the modality mask from `prepare_batch`"):
+        plain._prepare(batch)
 
 
 def test_bad_arguments() -> None:

@@ -74,11 +74,11 @@ def test_trains_and_meta_learns_on_mixed_modalities(meta_mode: str) -> None:
     assert any(not torch.equal(a, b) for a, b in zip(params, trainer.network.parameters()))
 
 
-def test_drop_modalities_zeroes_dropped_entries_of_a_mapping() -> None:
+def test_drop_zeroes_dropped_entries_of_a_mapping() -> None:
     trainer = _trainer()
     batch = _batches(1)[0]
     inputs = {m: batch[m] for m in MODALITIES}
-    out, keep = trainer.drop_modalities(inputs, batch["modality_mask"])
+    out, keep = trainer._drop(inputs, batch["modality_mask"])
     assert set(out) == set(MODALITIES) and keep.shape == (4, 3)
     assert bool((keep & ~batch["modality_mask"]).any()) is False and bool(keep.any(dim=1).all())
     for m, name in enumerate(MODALITIES):
@@ -92,6 +92,10 @@ def test_prepare_modality_batch_needs_every_key() -> None:
     inputs, label, args, kwargs = PrepareModalityBatch(MODALITIES)(batch, "cpu")
     assert list(inputs) == MODALITIES and label.dtype == torch.long and args == ()
     assert kwargs["modality_mask"].dtype == torch.bool
+    batch["modality_mask"][1] = False
+    batch["subject"] = ["a", "b", "c", "d"]
+    with pytest.raises(ValueError, match="cases b have no available modality"):
+        PrepareModalityBatch(MODALITIES, case_key="subject")(batch, "cpu")
     del batch["csf"]
     with pytest.raises(KeyError, match="FillMissingModalitiesd"):
         PrepareModalityBatch(MODALITIES)(batch, "cpu")

@@ -26,12 +26,20 @@ def test_fast_path_equals_plain_path() -> None:
     assert not torch.allclose(fast["flair"], fast["t1"])
 
 
-def test_subset_beyond_available_is_an_error() -> None:
+def test_only_the_modalities_of_the_subsets_are_encoded() -> None:
+    torch.manual_seed(0)
     net = MultiEncoderUNet(channels=(4, 8)).eval()
     x = torch.randn(1, 4, 8, 8, 8)
-    x[:, 2] = 0
-    with pytest.raises(ValueError, match="subset t1ce needs a modality the image does not have"):
-        SubsetSlidingWindowInferer(8)(x, net, {"t1ce": subset_mask("t1ce", NAMES)})
+    encoded = []
+    encode = net.encode
+    net.encode = lambda window, mask: encoded.append(mask[0].tolist()) or encode(window, mask)  # type: ignore
+    subsets = {s: subset_mask(s, NAMES) for s in ("flair", "flair+t2")}
+    with torch.no_grad():
+        out = SubsetSlidingWindowInferer(8)(x, net, subsets)
+        net.encode = encode  # type: ignore[method-assign]
+        alone = net(x * subset_mask("flair", NAMES).reshape(1, 4, 1, 1, 1), subset_mask("flair", NAMES)[None])
+    assert encoded == [[True, False, False, True]]
+    assert torch.allclose(out["flair"], alone, atol=1e-5)
 
 
 @pytest.mark.parametrize("fast", [True, False])

@@ -12,18 +12,17 @@ from metakd_ext.transforms import (
     NormalizeModalityIntensity,
     RandDropModality,
     SetModalities,
-    modality_indices,
 )
 
 NAMES = ["flair", "t1", "t1ce", "t2"]
 
 
 def test_rand_drop_replays_with_seed_and_never_drops_all() -> None:
-    img = torch.ones(4, 2, 2, 2)
+    mask = torch.ones(4, dtype=torch.bool)
     a = RandDropModality().set_random_state(seed=7)
     b = RandDropModality().set_random_state(seed=7)
-    draws_a = [a(img)[1] for _ in range(200)]
-    draws_b = [b(img)[1] for _ in range(200)]
+    draws_a = [a(mask) for _ in range(200)]
+    draws_b = [b(mask) for _ in range(200)]
     assert all(torch.equal(x, y) for x, y in zip(draws_a, draws_b))
     assert all(d.any() for d in draws_a)
     sizes = [int(d.sum()) for d in draws_a]
@@ -31,27 +30,51 @@ def test_rand_drop_replays_with_seed_and_never_drops_all() -> None:
     assert all(abs(sizes.count(k) - 50) < 25 for k in (1, 2, 3, 4))
 
 
-def test_rand_drop_zeroes_channels_and_keeps_only_available() -> None:
-    img = torch.ones(4, 2, 2, 2)
+def test_rand_drop_keeps_only_available() -> None:
     mask = torch.tensor([1, 0, 1, 1]).bool()
     drop = RandDropModality().set_random_state(seed=0)
     for _ in range(50):
-        out, keep = drop(img, mask)
-        assert not keep[1] and keep.any()
-        assert torch.equal(out.flatten(1).amax(1).bool(), keep)
-    out, keep = RandDropModality(prob=0.0)(img, mask)
-    assert torch.equal(keep, mask)
+        keep = drop(mask)
+        assert not keep[1] and keep.any() and keep.dtype == torch.bool
+    assert torch.equal(RandDropModality(prob=0.0)(mask), mask)
+    assert torch.equal(drop(mask, randomize=False), drop(mask, randomize=False))
+    with pytest.raises(ValueError, match="none available"):
+        drop(torch.zeros(4, dtype=torch.bool))
+
+
+def test_rand_drop_of_a_batch_is_the_draws_of_its_samples_in_turn() -> None:
+    """(B, M) in, (B, M) out: the same draws, in the same order, as one call per sample (a seeded run replays)."""
+    g = torch.Generator().manual_seed(0)
+    mask = torch.rand(64, 4, generator=g) > 0.3
+    mask[:, 0] |= ~mask.any(dim=1)
+    batch = RandDropModality().set_random_state(seed=3)(mask)
+    one_by_one = RandDropModality().set_random_state(seed=3)
+    assert torch.equal(batch, torch.stack([one_by_one(row) for row in mask]))
+    assert not (batch & ~mask).any() and batch.any(dim=1).all()
+    assert len({tuple(k.tolist()) for k in batch}) > 1
+
+
+def test_rand_drop_one_pattern_per_batch() -> None:
+    mask = torch.ones(16, 4, dtype=torch.bool)
+    mask[:, 3] = False
+    mask[0] = torch.tensor([False, False, False, True])  # shares nothing with the others: keeps its own
+    drop = RandDropModality(per_sample=False).set_random_state(seed=1)
+    for _ in range(20):
+        keep = drop(mask)
+        assert len({tuple(k.tolist()) for k in keep[1:]}) == 1
+        assert not keep[1:, 3].any() and keep.any(dim=1).all()
+        assert torch.equal(keep[0], mask[0])
 
 
 def test_set_modalities() -> None:
     img = np.ones((4, 2, 2, 2), dtype=np.float32)
     out, keep = SetModalities("flair+t1ce", NAMES)(img)
     assert keep.tolist() == [True, False, True, False]
-    assert out[1].max() == 0 and out[0].min() == 1
+    assert isinstance(out, np.ndarray) and out[1].max() == 0 and out[0].min() == 1
     with pytest.raises(ValueError, match="case X: has none of the modalities t1"):
         SetModalities(["t1"], NAMES)(img, torch.tensor([1, 0, 1, 1]).bool(), case="X")
-    with pytest.raises(ValueError, match="unknown modality 'pd'"):
-        modality_indices("flair+pd", NAMES)
+    with pytest.raises(ValueError, match="unknown modality subset 'flair\\+pd'"):
+        SetModalities("flair+pd", NAMES)
 
 
 def test_infer_mask() -> None:

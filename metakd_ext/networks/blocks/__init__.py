@@ -2,6 +2,13 @@ from __future__ import annotations
 
 from .modality_fusion import ModalityFusion, fill_missing_modalities
 from .modality_weight_learner import ModalityWeightLearner
-from .vector_encoders import ImageEncoder, TabularEncoder
+from .vector_encoders import ImageEncoder, TabularEncoder, modality_encoders
 
-__all__ = ["ImageEncoder", "ModalityFusion", "ModalityWeightLearner", "TabularEncoder", "fill_missing_modalities"]
+__all__ = [
+    "ImageEncoder",
+    "ModalityFusion",
+    "ModalityWeightLearner",
+    "TabularEncoder",
+    "fill_missing_modalities",
+    "modality_encoders",
+]

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 import torch
 from monai.networks.blocks import ResidualUnit
 from torch import nn
 
-__all__ = ["ImageEncoder", "TabularEncoder"]
+__all__ = ["ImageEncoder", "TabularEncoder", "modality_encoders"]
 
 
 class ImageEncoder(nn.Module):
@@ -92,3 +92,43 @@ class TabularEncoder(nn.Module):
         if x.ndim != 2 or x.shape[1] != self.in_features:
             raise ValueError(f"tabular input must have shape (B, {self.in_features}), got {tuple(x.shape)}.")
         return self.mlp(x)
+
+
+def modality_encoders(
+    image_modalities: Sequence[str],
+    tabular_columns: Mapping[str, Sequence[str]],
+    image_channels: Sequence[int] = (16, 32, 64, 128),
+    tabular_hidden: Sequence[int] = (64, 64),
+    spatial_dims: int = 3,
+) -> dict[str, nn.Module]:
+    """One encoder per modality of a subjects table: an :class:`ImageEncoder` per image modality (one channel), a
+    :class:`TabularEncoder` per tabular modality with one input per value column.
+
+    Built in that order (images, then tables, each in config order), so that a bundle's columns alone define the
+    network of :class:`~metakd_ext.networks.MultiEncoderClassifier`.
+
+    Args:
+        image_modalities: names of the image modalities.
+        tabular_columns: tabular modality -> its value columns.
+        image_channels: widths of every image encoder.
+        tabular_hidden: widths of every tabular encoder.
+        spatial_dims: spatial dimensions of the images.
+
+    Raises:
+        ValueError: a modality is both an image and a table, or a table has no column.
+
+    Example::
+
+        encoders = modality_encoders(["mri"], {"csf": ["abeta42", "ttau", "ptau"]}, image_channels=(8, 16))
+    """
+    both = sorted(set(image_modalities) & set(tabular_columns))
+    if both:
+        raise ValueError(f"modalities {both} are both image and tabular modalities; give each one kind.")
+    empty = [m for m, columns in tabular_columns.items() if not columns]
+    if empty:
+        raise ValueError(f"tabular modalities {empty} have no value column; name at least one each.")
+    encoders: dict[str, nn.Module] = {
+        str(m): ImageEncoder(spatial_dims, 1, image_channels, dropout=0.0) for m in image_modalities
+    }
+    encoders.update({str(m): TabularEncoder(len(c), tabular_hidden) for m, c in tabular_columns.items()})
+    return encoders

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from metakd_ext.networks.blocks.modality_fusion import ModalityFusion
-from metakd_ext.utils.modality_mask import batch_size_of, resolve_modality_mask
+from metakd_ext.utils.availability import batch_size_of, resolve_modality_mask
 
 __all__ = ["MultiEncoderClassifier"]
 
@@ -108,8 +108,10 @@ class MultiEncoderClassifier(nn.Module):
             if features is None:
                 features = out.new_zeros(batch, self.num_modalities, out.shape[1])
             features[rows, m] = out
-        if features is None:  # unreachable: the resolved mask has a modality per sample
-            raise ValueError("no modality available in the batch.")
+        if features is None:
+            raise ValueError(
+                "no available modality in the batch; every sample needs one (PrepareModalityBatch checks the mask)."
+            )
         return features, mask
 
     def classify(

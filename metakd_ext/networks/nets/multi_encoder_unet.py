@@ -9,7 +9,7 @@ from monai.networks.blocks.dynunet_block import UnetBasicBlock, UnetOutBlock, Un
 from torch import nn
 
 from metakd_ext.networks.blocks.modality_fusion import ModalityFusion
-from metakd_ext.utils.modality_mask import resolve_modality_mask
+from metakd_ext.utils.availability import resolve_modality_mask
 
 __all__ = ["ModalityEncoder", "MultiEncoderUNet"]
 
@@ -73,8 +73,10 @@ class MultiEncoderUNet(nn.Module):
     ``out_channels`` logits (for BraTS: TC, WT, ET, each through a sigmoid).
 
     Availability is the ``modality_mask`` argument, or, when it is None, every input channel that is all zero
-    counts as missing, so ``network(image)`` works in sliding-window inference and MONAI Label. Encoders of
-    modalities missing from the whole batch are not run.
+    counts as missing, so ``network(image)`` works in sliding-window inference and MONAI Label. A given mask is
+    used as it is: that every sample has a modality is checked once, where the mask leaves the batch
+    (:class:`~metakd_ext.engines.PrepareModalityBatch`). Encoders of modalities missing from the whole batch are
+    not run.
 
     Args:
         spatial_dims: number of spatial dimensions (3 for volumes).

@@ -110,8 +110,8 @@ def test_bad_inputs() -> None:
         net(torch.rand(1, 4, 18, 16, 16))
     with pytest.raises(ValueError, match=r"\(B, 4, \*spatial\)"):
         net(torch.rand(1, 3, 16, 16, 16))
-    with pytest.raises(ValueError, match="no available modality"):
-        net(torch.rand(1, 4, 16, 16, 16), modality_mask=torch.zeros(1, 4, dtype=torch.bool))
+    with pytest.raises(ValueError, match=r"`modality_mask` must have shape \(B, M\) = \(2, 4\)"):
+        net(torch.rand(2, 4, 16, 16, 16), modality_mask=torch.ones(3, 4, dtype=torch.bool))
 
 
 def test_2d() -> None:
