@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import inspect
 import json
 import subprocess
 import sys
@@ -90,3 +91,18 @@ def test_adni_demo_datalist_and_report_commands(tmp_path: Path, capsys) -> None:
     printed = capsys.readouterr().out
     assert "| mri | 3 | 66.7 | 75.0 |" in printed
     assert (eval_dir / "summary.png").is_file()
+
+
+def test_datalist_and_demo_commands_are_the_library_functions() -> None:
+    """The commands wrap the library: the same arguments and defaults, nothing to drift."""
+    from metakd_ext import cli
+    from metakd_ext.data import make_adni_demo, make_brats_demo, write_brats_datalist, write_subject_datalist
+
+    for command, function in (
+        (cli.datalist_brats, write_brats_datalist),
+        (cli.datalist_adni, write_subject_datalist),
+        (cli.demo_brats, make_brats_demo),
+        (cli.demo_adni, make_adni_demo),
+    ):
+        assert inspect.signature(command).parameters == inspect.signature(function).parameters
+        assert command.__doc__ == function.__doc__

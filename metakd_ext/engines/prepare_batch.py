@@ -53,10 +53,10 @@ class PrepareModalityBatch(PrepareBatch):
         case_key: str = BatchKey.CASE,
     ) -> None:
         self.modalities = None if modalities is None else [str(m) for m in modalities]
-        self.image_key = image_key
-        self.label_key = label_key
-        self.mask_key = mask_key
-        self.case_key = case_key
+        self.image_key = str(image_key)
+        self.label_key = str(label_key)
+        self.mask_key = str(mask_key)
+        self.case_key = str(case_key)
 
     def __call__(
         self,

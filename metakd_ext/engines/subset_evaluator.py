@@ -74,7 +74,7 @@ class SubsetEvaluator(Evaluator):
         self.network = network
         self.modality_names = [str(n) for n in modality_names]
         self.subsets = parse_subsets(subsets, self.modality_names)
-        self.case_key = case_key
+        self.case_key = str(case_key)
         self.add_event_handler(Events.STARTED, self._reset_rows)
 
     @staticmethod

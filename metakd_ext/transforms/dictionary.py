@@ -88,9 +88,9 @@ class LoadModalitiesd(MapTransform):
     ) -> None:
         super().__init__(keys, allow_missing_keys=True)
         self.loader = LoadModalities([str(k) for k in self.keys], allow_missing_files, reader)
-        self.output_key = output_key
-        self.mask_key = mask_key
-        self.case_key = case_key
+        self.output_key = str(output_key)
+        self.mask_key = str(mask_key)
+        self.case_key = str(case_key)
 
     def __call__(self, data: Mapping[Hashable, object]) -> dict[Hashable, object]:
         d = dict(data)
@@ -113,7 +113,7 @@ class RandDropModalityd(Randomizable, MapTransform):
 
     def __init__(self, keys: KeysCollection, mask_key: str = BatchKey.MASK, prob: float = 1.0) -> None:
         MapTransform.__init__(self, keys)
-        self.mask_key = mask_key
+        self.mask_key = str(mask_key)
         self.dropper = RandDropModality(prob=prob)
 
     def set_random_state(
@@ -158,8 +158,8 @@ class SetModalitiesd(MapTransform):
     ) -> None:
         super().__init__(keys)
         self.setter = SetModalities(subset, modality_names)
-        self.mask_key = mask_key
-        self.case_key = case_key
+        self.mask_key = str(mask_key)
+        self.case_key = str(case_key)
 
     def __call__(self, data: Mapping[Hashable, object]) -> dict[Hashable, object]:
         d = dict(data)
@@ -178,7 +178,7 @@ class InferModalityMaskd(MapTransform):
 
     def __init__(self, keys: KeysCollection, mask_key: str = BatchKey.MASK) -> None:
         super().__init__(keys)
-        self.mask_key = mask_key
+        self.mask_key = str(mask_key)
         self.infer = InferModalityMask()
 
     def __call__(self, data: Mapping[Hashable, object]) -> dict[Hashable, object]:
@@ -208,7 +208,7 @@ class BratsLabelToRegionsd(MapTransform):
     def __init__(self, keys: KeysCollection, et_label: int = 4, case_key: str = BatchKey.CASE) -> None:
         super().__init__(keys)
         self.converter = BratsLabelToRegions(et_label)
-        self.case_key = case_key
+        self.case_key = str(case_key)
 
     def __call__(self, data: Mapping[Hashable, object]) -> dict[Hashable, object]:
         d = dict(data)
@@ -294,8 +294,8 @@ class FillMissingModalitiesd(MapTransform):
         if absent:
             raise ValueError(f"`shapes` lacks modalities {absent}; give the tensor shape of every modality.")
         self.shapes = {k: tuple(int(s) for s in shapes[str(k)]) for k in self.keys}
-        self.mask_key = mask_key
-        self.case_key = case_key
+        self.mask_key = str(mask_key)
+        self.case_key = str(case_key)
 
     def __call__(self, data: Mapping[Hashable, object]) -> dict[Hashable, object]:
         d = dict(data)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 import torch
 
-from metakd_ext.networks import ImageEncoder, TabularEncoder
+from metakd_ext.networks import ImageEncoder, TabularEncoder, modality_encoders
 
 
 def test_image_encoder_shapes_and_independence_of_batch() -> None:
@@ -30,3 +30,15 @@ def test_errors() -> None:
         ImageEncoder(3, 1, (4,))(torch.rand(2, 1, 8, 8))
     with pytest.raises(ValueError, match=r"\(B, 3\)"):
         TabularEncoder(3)(torch.rand(2, 4))
+
+
+def test_modality_encoders_from_the_columns() -> None:
+    encoders = modality_encoders(["mri", "pet"], {"csf": ["a", "b", "c"], "genetic": ["apoe4"]}, (4, 8), (6,))
+    assert list(encoders) == ["mri", "pet", "csf", "genetic"]
+    assert isinstance(encoders["pet"], ImageEncoder) and encoders["pet"].out_features == 8
+    assert isinstance(encoders["csf"], TabularEncoder) and encoders["csf"].in_features == 3
+    assert encoders["genetic"](torch.rand(2, 1)).shape == (2, 6)
+    with pytest.raises(ValueError, match=r"modalities \['csf'\] are both image and tabular"):
+        modality_encoders(["csf"], {"csf": ["a"]})
+    with pytest.raises(ValueError, match=r"tabular modalities \['csf'\] have no value column"):
+        modality_encoders([], {"csf": []})
