@@ -17,6 +17,7 @@ from torch.optim import Optimizer
 
 from metakd_ext.engines.prepare_batch import PrepareModalityBatch
 from metakd_ext.losses.pairwise_kd import PairwiseModalityKDLoss
+from metakd_ext.networks.blocks.modality_teachers import ModalityTeachers
 from metakd_ext.networks.blocks.modality_weight_learner import ModalityWeightLearner
 from metakd_ext.transforms.array import RandDropModality
 from metakd_ext.utils.availability import ModalityInputs, apply_modality_mask
@@ -46,11 +47,15 @@ class MetaKDTrainer(SupervisedTrainer):
     Args:
         device, max_epochs, train_data_loader, network, optimizer, loss_function: as for ``SupervisedTrainer``;
             ``loss_function(pred, label)`` is the task loss.
-        weight_learner: the importance logits ``w``, on ``device``.
+        weight_learner: the importance logits ``w``, on ``device``; or, for LCKD (Wang et al., arXiv 2310.01035),
+            the elected :class:`~metakd_ext.networks.ModalityTeachers`, whose 0/1 pair weights take the place of
+            ``p_i / p_j`` (then ``meta_interval`` must be 0, and a
+            :class:`~metakd_ext.handlers.TeacherElectionHandler` elects them). ``kd_weight`` 0 with
+            ``meta_interval`` 0 trains the network with modality dropping alone.
         meta_data_loader: meta-validation batches (a small held-out set, no random augmentation); required
             when ``meta_interval > 0``. It is cycled.
         meta_optimizer: optimiser of ``weight_learner`` alone (the authors: Adam, lr 1e-2, weight decay 5e-4);
-            default exactly that.
+            default exactly that (none for teachers).
         kd_loss: distillation loss; default :class:`~metakd_ext.losses.PairwiseModalityKDLoss` ().
         kd_weight: weight of the distillation loss (the authors: 0.1).
         meta_mode: ``"first_order"`` (the authors': the task loss of the meta batch with each modality's
@@ -82,7 +87,7 @@ class MetaKDTrainer(SupervisedTrainer):
         network: nn.Module,
         optimizer: Optimizer,
         loss_function: Callable,
-        weight_learner: ModalityWeightLearner,
+        weight_learner: ModalityWeightLearner | ModalityTeachers,
         meta_data_loader: Iterable | None = None,
         meta_optimizer: Optimizer | None = None,
         kd_loss: PairwiseModalityKDLoss | None = None,
@@ -116,11 +121,16 @@ class MetaKDTrainer(SupervisedTrainer):
             raise ValueError(f"`kd_weight` must be >= 0, got {kd_weight}.")
         if meta_interval > 0 and meta_steps > 0 and meta_data_loader is None:
             raise ValueError("`meta_data_loader` is required when `meta_interval` > 0 and `meta_steps` > 0.")
+        if meta_interval > 0 and meta_steps > 0 and not isinstance(weight_learner, ModalityWeightLearner):
+            raise ValueError(
+                f"meta-learning needs a ModalityWeightLearner, got {type(weight_learner).__name__}; set "
+                "`meta_interval` to 0 for fixed or elected teachers (LCKD)."
+            )
         self.weight_learner = weight_learner
         self.meta_data_loader = meta_data_loader
-        self.meta_optimizer = meta_optimizer or torch.optim.Adam(
-            weight_learner.parameters(), lr=1e-2, weight_decay=5e-4
-        )
+        self.meta_optimizer = meta_optimizer
+        if meta_optimizer is None and isinstance(weight_learner, ModalityWeightLearner):
+            self.meta_optimizer = torch.optim.Adam(weight_learner.parameters(), lr=1e-2, weight_decay=5e-4)
         self.kd_loss = kd_loss or PairwiseModalityKDLoss()
         self.kd_weight = kd_weight
         self.meta_mode = look_up(MetaMode, meta_mode, "meta_mode")
@@ -134,6 +144,17 @@ class MetaKDTrainer(SupervisedTrainer):
         if dist.is_available() and dist.is_initialized():
             for p in self.weight_learner.parameters():
                 dist.broadcast(p.data, src=0)
+
+    @property
+    def meta_learner(self) -> ModalityWeightLearner:
+        """The weight learner that the meta step trains.
+
+        Raises:
+            ValueError: the trainer distils from fixed or elected teachers.
+        """
+        if not isinstance(self.weight_learner, ModalityWeightLearner):
+            raise ValueError(f"the meta step needs a ModalityWeightLearner, not {type(self.weight_learner).__name__}.")
+        return self.weight_learner
 
     @property
     def base_network(self) -> nn.Module:
@@ -258,9 +279,9 @@ class MetaKDTrainer(SupervisedTrainer):
         self, net: nn.Module, inputs: ModalityInputs, targets: torch.Tensor, mask: torch.Tensor
     ) -> tuple[torch.Tensor, list[torch.Tensor]]:
         """Task loss with bottleneck features weighted by ``p``; gradient with respect to ``w`` only."""
-        params = list(self.weight_learner.parameters())
+        params = list(self.meta_learner.parameters())
         with self._full_precision():
-            pred = net(inputs, modality_mask=mask, modality_weights=self.weight_learner.weights())
+            pred = net(inputs, modality_mask=mask, modality_weights=self.meta_learner.weights())
             loss = self.loss_function(pred, targets).mean()
         return loss.detach(), list(torch.autograd.grad(loss, params))
 
@@ -277,24 +298,27 @@ class MetaKDTrainer(SupervisedTrainer):
         with self._full_precision():
             pred, feats = functional_call(net, params, (x,), {"modality_mask": m, "return_features": True})
             train_loss = self.loss_function(pred, y).mean()
-            train_loss = train_loss + self.kd_weight * self.kd_loss(feats, m, self.weight_learner.ratios(detach=False))
+            train_loss = train_loss + self.kd_weight * self.kd_loss(feats, m, self.meta_learner.ratios(detach=False))
         grads = torch.autograd.grad(train_loss, list(params.values()), create_graph=True, allow_unused=True)
         updated = {n: p if g is None else p - lr * g for (n, p), g in zip(params.items(), grads)}
         x_v, y_v, m_v = meta_batch
         with self._full_precision():
             meta_loss = self.loss_function(functional_call(net, updated, (x_v,), {"modality_mask": m_v}), y_v).mean()
-        w_params = list(self.weight_learner.parameters())
+        w_params = list(self.meta_learner.parameters())
         w_grads = torch.autograd.grad(meta_loss, w_params, allow_unused=True)
         return meta_loss.detach(), [torch.zeros_like(p) if g is None else g for p, g in zip(w_params, w_grads)]
 
     def _apply_meta_grads(self, grads: list[torch.Tensor]) -> None:
         """Averages the gradients of ``w`` over processes and steps the meta optimiser."""
+        optimizer = self.meta_optimizer
+        if optimizer is None:
+            raise ValueError("the meta step needs `meta_optimizer`.")
         distributed = dist.is_available() and dist.is_initialized()
-        self.meta_optimizer.zero_grad(set_to_none=True)
-        for p, g in zip(self.weight_learner.parameters(), grads):
+        optimizer.zero_grad(set_to_none=True)
+        for p, g in zip(self.meta_learner.parameters(), grads):
             g = g.detach().float().clone()
             if distributed:
                 dist.all_reduce(g)
                 g /= dist.get_world_size()
             p.grad = g.to(p.dtype)
-        self.meta_optimizer.step()
+        optimizer.step()

@@ -11,7 +11,7 @@ from torch import nn
 
 from metakd_ext.engines.subset_evaluator import SubsetEvaluator
 from metakd_ext.inferers.subset_inferer import SubsetSlidingWindowInferer
-from metakd_ext.metrics.brats_regions import brats_region_scores
+from metakd_ext.metrics.brats_regions import BRATS_REGIONS, brats_region_scores, soft_dice_score
 from metakd_ext.utils.availability import ModalityInputs
 
 __all__ = ["SegmentationSubsetEvaluator"]
@@ -23,7 +23,8 @@ class SegmentationSubsetEvaluator(SubsetEvaluator):
     One case per batch: its subsets are predicted together by the sliding-window ``inferer`` (each modality
     encoded once per window on the fast path), the sigmoid thresholded at 0.5, and TC, WT and ET scored with
     :func:`~metakd_ext.metrics.brats_region_scores` (Dice, HD95 in mm from the image's voxel spacing, the ET
-    post-processing). Score columns: ``label_et_voxels`` and :data:`~metakd_ext.metrics.SCORE_COLUMNS`.
+    post-processing). Score columns: ``label_et_voxels``, :data:`~metakd_ext.metrics.SCORE_COLUMNS` and, for the LCKD
+    teacher election (not written to the files), ``soft_dice_<region>`` of the sigmoid.
 
     Args:
         device: device of the network.
@@ -80,9 +81,11 @@ class SegmentationSubsetEvaluator(SubsetEvaluator):
             raise ValueError(f"case {case}: no label to score; evaluate labelled cases only (labelled=True).")
         target = label[index]
         target = target.as_tensor() if isinstance(target, MetaTensor) else target
-        pred = output.float().sigmoid() > 0.5
-        scores = brats_region_scores(pred.cpu(), target.cpu().bool(), _spacing(inputs, case), self.et_min_voxels)
-        return {"label_et_voxels": int(target[2].sum()), **scores}
+        probs = output.float().sigmoid().cpu()
+        target = target.cpu().bool()
+        scores = brats_region_scores(probs > 0.5, target, _spacing(inputs, case), self.et_min_voxels)
+        soft = {f"soft_dice_{r.lower()}": soft_dice_score(probs[c], target[c]) for c, r in enumerate(BRATS_REGIONS)}
+        return {"label_et_voxels": int(target[2].sum()), **scores, **soft}
 
 
 def _spacing(image: ModalityInputs, case: str) -> list[float]:

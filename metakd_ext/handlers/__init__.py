@@ -3,6 +3,7 @@ from __future__ import annotations
 from .checkpoint_saver import FinalModelSaver, SaveWhen, StateDictSaver
 from .modality_weights import ModalityWeightsHandler
 from .subset_report import SubsetReportWriter
+from .teacher_election import TeacherElectionHandler
 from .utils import from_engine_channel
 
 __all__ = [
@@ -11,5 +12,6 @@ __all__ = [
     "SaveWhen",
     "StateDictSaver",
     "SubsetReportWriter",
+    "TeacherElectionHandler",
     "from_engine_channel",
 ]

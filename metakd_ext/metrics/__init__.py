@@ -8,9 +8,11 @@ from .brats_regions import (
     hd95_score,
     label_map_regions,
     remove_small_et,
+    soft_dice_score,
 )
 from .classification import CLASSIFICATION_SCORES, classification_scores
 from .subset_summary import MEAN_ROW, SCORE_COLUMNS, summarize_subsets
+from .teacher_election import classification_election_scores, region_election_scores
 
 __all__ = [
     "BRATS_REGIONS",
@@ -20,6 +22,9 @@ __all__ = [
     "hd95_score",
     "label_map_regions",
     "remove_small_et",
+    "soft_dice_score",
+    "classification_election_scores",
+    "region_election_scores",
     "CLASSIFICATION_SCORES",
     "classification_scores",
     "MEAN_ROW",

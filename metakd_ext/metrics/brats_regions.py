@@ -18,6 +18,7 @@ __all__ = [
     "label_map_regions",
     "remove_small_et",
     "brats_region_scores",
+    "soft_dice_score",
 ]
 
 BRATS_REGIONS = ("TC", "WT", "ET")
@@ -40,6 +41,19 @@ def dice_score(pred: torch.Tensor, label: torch.Tensor) -> float:
     if total == 0:
         return 1.0
     return 2.0 * int((p & g).sum()) / total
+
+
+def soft_dice_score(probs: torch.Tensor, label: torch.Tensor, smooth: float = 1e-5) -> float:
+    """Soft Dice ``2 sum(p g) / (sum p + sum g)`` of probabilities against a binary mask; unlike :func:`dice_score`
+    it still ranks predictions that a 0.5 threshold leaves empty (the LCKD teacher election of an early model).
+
+    Args:
+        probs: (*spatial) probabilities in [0, 1].
+        label: (*spatial) bool or 0/1 mask.
+        smooth: added to numerator and denominator (an empty prediction of an empty region scores 1).
+    """
+    p, g = probs.float(), label.float()
+    return float((2.0 * (p * g).sum() + smooth) / (p.sum() + g.sum() + smooth))
 
 
 def hd95_score(pred: torch.Tensor, label: torch.Tensor, spacing: Sequence[float] | None = None) -> float:

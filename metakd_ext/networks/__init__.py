@@ -3,6 +3,7 @@ from __future__ import annotations
 from .blocks import (
     ImageEncoder,
     ModalityFusion,
+    ModalityTeachers,
     ModalityWeightLearner,
     TabularEncoder,
     fill_missing_modalities,
@@ -14,6 +15,7 @@ __all__ = [
     "ImageEncoder",
     "ModalityEncoder",
     "ModalityFusion",
+    "ModalityTeachers",
     "ModalityWeightLearner",
     "MultiEncoderClassifier",
     "MultiEncoderUNet",

@@ -175,6 +175,8 @@ class RandDropModality(Randomizable, Transform):
         per_sample: one pattern per sample of a batch (ours), or one for the whole batch (the authors'): drawn from
             the modalities every sample has and intersected with each sample's mask; a sample left with none keeps
             its own.
+        max_kept: keep at most this many modalities (k uniform in 1..min(n, max_kept)); LCKD keeps at most M - 1,
+            so that some modality is always missing. None: up to all n.
 
     Example::
 
@@ -183,11 +185,14 @@ class RandDropModality(Randomizable, Transform):
         image = apply_modality_mask(image, keep)
     """
 
-    def __init__(self, prob: float = 1.0, per_sample: bool = True) -> None:
+    def __init__(self, prob: float = 1.0, per_sample: bool = True, max_kept: int | None = None) -> None:
         if not 0.0 <= prob <= 1.0:
             raise ValueError(f"`prob` must be in [0, 1], got {prob}.")
+        if max_kept is not None and max_kept < 1:
+            raise ValueError(f"`max_kept` must be >= 1 or None, got {max_kept}.")
         self.prob = prob
         self.per_sample = per_sample
+        self.max_kept = max_kept
         self._keep: np.ndarray | None = None
 
     def _draw(self, available: np.ndarray) -> np.ndarray:
@@ -197,7 +202,8 @@ class RandDropModality(Randomizable, Transform):
             raise ValueError("cannot drop modalities from a sample that has none available.")
         keep = np.array(available, dtype=bool)
         if self.R.random_sample() < self.prob:
-            k = self.R.randint(1, indices.size + 1)
+            most = indices.size if self.max_kept is None else min(indices.size, self.max_kept)
+            k = self.R.randint(1, most + 1)
             keep = np.zeros_like(keep)
             keep[self.R.choice(indices, size=k, replace=False)] = True
         return keep

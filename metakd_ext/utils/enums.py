@@ -5,7 +5,17 @@ from __future__ import annotations
 from enum import Enum
 from typing import TypeVar
 
-__all__ = ["StrEnum", "BatchKey", "KDDistance", "PairReduction", "MetaMode", "WeightInit", "look_up"]
+__all__ = [
+    "StrEnum",
+    "BatchKey",
+    "KDDistance",
+    "PairReduction",
+    "MetaMode",
+    "StudentSet",
+    "TeacherVote",
+    "WeightInit",
+    "look_up",
+]
 
 E = TypeVar("E", bound="StrEnum")
 
@@ -50,6 +60,20 @@ class MetaMode(StrEnum):
 
     FIRST_ORDER = "first_order"
     UNROLLED = "unrolled"
+
+
+class StudentSet(StrEnum):
+    """Which modalities an LCKD teacher distils into."""
+
+    ALL = "all"
+    NON_TEACHERS = "non_teachers"
+
+
+class TeacherVote(StrEnum):
+    """How LCKD's per-task winners become the teachers."""
+
+    UNION = "union"
+    MAJORITY = "majority"
 
 
 class WeightInit(StrEnum):

@@ -190,3 +190,29 @@ def test_torchrun_two_cpu_processes(adni_demo_dir: Path, tmp_path: Path, repo_ro
 
 def test_check_properties_is_empty(adni_demo_dir: Path) -> None:
     assert not train_workflow_missing_properties("metakd_adni", adni_demo_dir)
+
+
+def test_lckd_trains_and_evaluates(adni_demo_dir: Path, tmp_path: Path, repo_root: Path) -> None:
+    overrides = {
+        **{k: v for k, v in TINY.items() if not k.startswith("meta_")},
+        "teacher_election_interval": "3",
+        "dataset_dir": str(adni_demo_dir),
+        "ckpt_dir": str(tmp_path / "models"),
+        "output_dir": str(tmp_path),
+    }
+    result = monai_bundle_run(
+        repo_root, config_list("train.json", "lckd.json", bundle="metakd_adni"), overrides, bundle="metakd_adni"
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    log = result.stdout + result.stderr
+    assert "teacher election (diagnosis mri" in log and "teachers " in log
+    overrides["output_dir"] = str(tmp_path / "eval")
+    result = monai_bundle_run(
+        repo_root,
+        config_list("train.json", "lckd.json", "evaluate.json", bundle="metakd_adni"),
+        {**overrides, "subsets": "['mri','mri+pet']"},
+        run_id="evaluating",
+        bundle="metakd_adni",
+    )
+    assert result.returncode == 0, result.stderr[-4000:]
+    assert (tmp_path / "eval" / "summary.md").is_file()

@@ -164,3 +164,24 @@ def _chain(e: BaseException | None):
     while e is not None:
         yield e
         e = e.__cause__ or e.__context__
+
+
+@pytest.mark.parametrize("method", ["lckd", "nokd", "uniform"])
+def test_method_configs_train_through_the_bundle_runner(
+    method: str, demo_dir: Path, tmp_path: Path, repo_root: Path
+) -> None:
+    overrides = _outputs(tmp_path, demo_dir)
+    for key in ("meta_interval", "meta_warmup_interval", "meta_steps"):  # the method configs set them
+        del overrides[key]
+    overrides.update({"teacher_election_interval": "2", "epochs": "2"})  # one iteration per epoch
+    result = monai_bundle_run(repo_root, config_list("train.json", f"{method}.json"), overrides)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    log = result.stdout + result.stderr
+    assert "best model:" in log and "meta_loss" not in log
+    ckpt = torch.load(tmp_path / "models" / "model.pt", weights_only=True)
+    if method == "lckd":
+        assert log.count("teacher election (TC flair") == 2  # after the first iteration and at iteration 2
+        assert ckpt["weight_learner"]["teachers"].dtype == torch.bool and ckpt["weight_learner"]["teachers"].any()
+    else:
+        weights = "flair 0.2500, t1 0.2500, t1ce 0.2500, t2 0.2500"
+        assert (weights in log) == (method == "uniform")

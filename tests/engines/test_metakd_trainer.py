@@ -6,7 +6,7 @@ from ignite.engine import Events
 from monai.losses import DiceFocalLoss
 
 from metakd_ext.engines import MetaKDTrainer
-from metakd_ext.networks import ModalityWeightLearner, MultiEncoderUNet
+from metakd_ext.networks import ModalityTeachers, ModalityWeightLearner, MultiEncoderUNet
 from metakd_ext.transforms import RandDropModality
 
 
@@ -163,3 +163,12 @@ def test_bad_arguments() -> None:
         _trainer(meta_mode="second_order")
     with pytest.raises(ValueError, match="`kd_weight` must be >= 0"):
         _trainer(kd_weight=-1.0)
+
+
+def test_lckd_teachers_distil_without_a_meta_step() -> None:
+    teachers = ModalityTeachers(4, initial=[2])
+    trainer = _trainer(weight_learner=teachers, meta_interval=0, meta_optimizer=None, kd_weight=1.0, max_epochs=2)
+    trainer.run()
+    assert float(trainer.state.output["kd_loss"]) > 0 and trainer.meta_optimizer is None
+    with pytest.raises(ValueError, match="meta-learning needs a ModalityWeightLearner, got ModalityTeachers"):
+        _trainer(weight_learner=ModalityTeachers(4), meta_optimizer=None)

@@ -123,3 +123,12 @@ def test_load_modalities(tmp_path) -> None:
         LoadModalities(NAMES)([a, None, bad, None], case="K")
     with pytest.raises(ValueError, match="case K: no modality image found"):
         LoadModalities(NAMES)([None, None, None, None], case="K")
+
+
+def test_rand_drop_keeps_at_most_max_kept() -> None:
+    drop = RandDropModality(max_kept=3).set_random_state(seed=0)
+    sizes = {int(drop(torch.ones(4, dtype=torch.bool)).sum()) for _ in range(200)}
+    assert sizes == {1, 2, 3}  # LCKD: some modality is always missing
+    assert int(drop(torch.tensor([1, 0, 1, 0]).bool()).sum()) in (1, 2)
+    with pytest.raises(ValueError, match="`max_kept` must be >= 1"):
+        RandDropModality(max_kept=0)

@@ -1,12 +1,14 @@
 from __future__ import annotations
 
 from .modality_fusion import ModalityFusion, fill_missing_modalities
+from .modality_teachers import ModalityTeachers
 from .modality_weight_learner import ModalityWeightLearner
 from .vector_encoders import ImageEncoder, TabularEncoder, modality_encoders
 
 __all__ = [
     "ImageEncoder",
     "ModalityFusion",
+    "ModalityTeachers",
     "ModalityWeightLearner",
     "TabularEncoder",
     "fill_missing_modalities",
