@@ -6,6 +6,7 @@ Commands:
     datalist brats   write a datalist JSON (with a seeded or given split) for a BraTS folder
     datalist adni    write a datalist JSON (stratified split, training statistics) for a subjects CSV
     report           print and re-render the summary of a saved missing-modality evaluation
+    compare          train and evaluate a bundle's methods (MetaKD, uniform, no KD, LCKD) over seeds, one table
     stack            write a BraTS case folder as one 4-channel NIfTI (zero channels for missing modalities)
 """
 
@@ -21,6 +22,7 @@ from typing import Any
 
 import fire
 
+from metakd_ext.comparison import compare_methods
 from metakd_ext.data.adni_datalist import write_subject_datalist
 from metakd_ext.data.brats_datalist import write_brats_datalist
 from metakd_ext.data.demo_adni import make_adni_demo
@@ -29,7 +31,7 @@ from metakd_ext.data.stack import stack_brats_case
 from metakd_ext.visualize.classification_report import PER_SUBJECT, read_per_subject, render_classification_report
 from metakd_ext.visualize.subset_report import read_per_case, read_weights, render_report
 
-__all__ = ["demo_brats", "demo_adni", "datalist_brats", "datalist_adni", "report", "stack", "main"]
+__all__ = ["compare", "demo_brats", "demo_adni", "datalist_brats", "datalist_adni", "report", "stack", "main"]
 
 
 def _command(write: Callable[..., Any], output_arg: str | None = None) -> Callable[..., str]:
@@ -49,6 +51,7 @@ demo_brats = _command(make_brats_demo)
 demo_adni = _command(make_adni_demo)
 datalist_brats = _command(write_brats_datalist, "output")
 datalist_adni = _command(write_subject_datalist, "output")
+compare = _command(compare_methods)
 
 
 def report(eval_dir: str, et_min_voxels: int | None = None) -> None:
@@ -90,10 +93,11 @@ def main(argv: list[str] | None = None) -> None:
                 "datalist": {"brats": datalist_brats, "adni": datalist_adni},
                 "report": report,
                 "stack": stack,
+                "compare": compare,
             },
             command=argv,
             name="metakd",
         )
-    except (ValueError, FileNotFoundError, ImportError) as e:
+    except (ValueError, FileNotFoundError, ImportError, RuntimeError) as e:
         print(f"error: {e}", file=sys.stderr)
         raise SystemExit(2) from None

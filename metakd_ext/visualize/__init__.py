@@ -10,6 +10,7 @@ from .classification_report import (
     write_classification_report,
     write_per_subject,
 )
+from .comparison_report import COMPARISON, comparison_table, render_comparison
 from .heatmap import subset_heatmap
 from .subset_report import (
     PER_CASE,
@@ -24,6 +25,9 @@ from .subset_report import (
 )
 
 __all__ = [
+    "COMPARISON",
+    "comparison_table",
+    "render_comparison",
     "PER_CASE",
     "PER_SUBJECT",
     "PREDICTIONS",

@@ -216,3 +216,31 @@ def test_lckd_trains_and_evaluates(adni_demo_dir: Path, tmp_path: Path, repo_roo
     )
     assert result.returncode == 0, result.stderr[-4000:]
     assert (tmp_path / "eval" / "summary.md").is_file()
+
+
+def test_compare_command_trains_evaluates_and_tabulates(adni_demo_dir: Path, tmp_path: Path) -> None:
+    from metakd_ext.cli import main
+
+    overrides = {k: v for k, v in TINY.items() if not k.startswith("meta_")}
+    overrides.update({"teacher_election_interval": "3", "subsets": "['mri','pet','mri+pet']"})
+    main(
+        [
+            "compare",
+            "--bundle_root",
+            str(BUNDLE),
+            "--dataset_dir",
+            str(adni_demo_dir),
+            "--output_dir",
+            str(tmp_path),
+            "--methods",
+            "[nokd,lckd]",
+            "--seeds",
+            "[0,1]",
+            "--overrides",
+            str(overrides),
+        ]
+    )
+    markdown = (tmp_path / "comparison.md").read_text()
+    assert "| subset | nokd | lckd |" in markdown and "| mri+pet |" in markdown and "**" in markdown
+    assert "## macro AUC" in markdown and "- lckd, seed 1:" in markdown
+    assert sorted(p.name for p in (tmp_path / "lckd").iterdir()) == ["seed0", "seed1"]

@@ -1,0 +1,23 @@
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from metakd_ext.visualize import render_comparison
+
+
+def _table(a: float, b: float) -> dict[str, list[dict]]:
+    return {"accuracy": [{"subset": "mri", "value": a}, {"subset": "mean over subsets", "value": b}]}
+
+
+def test_methods_side_by_side_with_the_best_in_bold(tmp_path: Path) -> None:
+    tables = {"metakd": [_table(0.8, 0.7), _table(0.6, 0.5)], "nokd": [_table(0.5, 0.65), _table(0.5, 0.65)]}
+    weights = {"metakd": [{"mri": 0.6, "pet": 0.4}, None], "nokd": [None, None]}
+    markdown = render_comparison(tmp_path, tables, {"accuracy": "accuracy"}, weights, note="demo")
+    assert "| mri | **70.00 ± 14.14** | 50.00 ± 0.00 |" in markdown
+    assert "| **mean over subsets** | 60.00 ± 14.14 | **65.00 ± 0.00** |" in markdown
+    assert "- metakd, seed 0: mri 0.6000, pet 0.4000" in markdown and "demo" in markdown
+    with (tmp_path / "comparison.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert len(rows) == 4 and {r["seeds"] for r in rows} == {"2"}
+    assert (tmp_path / "comparison.png").stat().st_size > 1000
