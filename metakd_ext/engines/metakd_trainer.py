@@ -119,12 +119,14 @@ class MetaKDTrainer(SupervisedTrainer):
             raise ValueError(f"`missing_warmup_iters` must be >= 0, got {missing_warmup_iters}.")
         if kd_weight < 0:
             raise ValueError(f"`kd_weight` must be >= 0, got {kd_weight}.")
-        if meta_interval > 0 and meta_steps > 0 and meta_data_loader is None:
-            raise ValueError("`meta_data_loader` is required when `meta_interval` > 0 and `meta_steps` > 0.")
-        if meta_interval > 0 and meta_steps > 0 and not isinstance(weight_learner, ModalityWeightLearner):
+        warmup_interval = meta_interval if meta_warmup_interval is None else meta_warmup_interval
+        meta = meta_steps > 0 and (meta_interval > 0 or warmup_interval > 0)
+        if meta and meta_data_loader is None:
+            raise ValueError("`meta_data_loader` is required when a meta interval and `meta_steps` are > 0.")
+        if meta and not isinstance(weight_learner, ModalityWeightLearner):
             raise ValueError(
                 f"meta-learning needs a ModalityWeightLearner, got {type(weight_learner).__name__}; set "
-                "`meta_interval` to 0 for fixed or elected teachers (LCKD)."
+                "`meta_interval` and `meta_warmup_interval` to 0 for fixed or elected teachers (LCKD)."
             )
         self.weight_learner = weight_learner
         self.meta_data_loader = meta_data_loader
@@ -135,7 +137,7 @@ class MetaKDTrainer(SupervisedTrainer):
         self.kd_weight = kd_weight
         self.meta_mode = look_up(MetaMode, meta_mode, "meta_mode")
         self.meta_interval = meta_interval
-        self.meta_warmup_interval = meta_interval if meta_warmup_interval is None else meta_warmup_interval
+        self.meta_warmup_interval = warmup_interval
         self.meta_steps = meta_steps
         self.unrolled_lr = unrolled_lr
         self.missing_warmup_iters = missing_warmup_iters

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING
 
 from ignite.engine import Engine, Events
 
+from metakd_ext.handlers.scalar_writer import ScalarWriter
 from metakd_ext.networks.blocks.modality_weight_learner import ModalityWeightLearner
 
 if TYPE_CHECKING:
@@ -55,17 +56,8 @@ class ModalityWeightsHandler:
         self.interval = interval
         self.tag = tag
         self.logger = logging.getLogger(logger_name)
-        self._writer = summary_writer
-        self._log_dir = log_dir
+        self.scalars = ScalarWriter(summary_writer, log_dir)
         self._last_iteration = -1
-
-    @property
-    def writer(self) -> SummaryWriter | None:
-        if self._writer is None and self._log_dir is not None:
-            from torch.utils.tensorboard import SummaryWriter
-
-            self._writer = SummaryWriter(log_dir=self._log_dir)
-        return self._writer
 
     def attach(self, engine: Engine) -> None:
         """Registers the handler on ``engine``."""
@@ -85,8 +77,4 @@ class ModalityWeightsHandler:
         engine.state.modality_weights = weights  # type: ignore[attr-defined]
         text = ", ".join(f"{n} {w:.4f}" for n, w in weights.items())
         self.logger.info(f"epoch {engine.state.epoch} iteration {engine.state.iteration}: modality weights: {text}")
-        writer = self.writer
-        if writer is not None:
-            for name, value in weights.items():
-                writer.add_scalar(f"{self.tag}/{name}", value, engine.state.iteration)
-            writer.flush()
+        self.scalars.write(self.tag, weights, engine.state.iteration)

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING
 from ignite.engine import Engine, Events
 
 from metakd_ext.engines.subset_evaluator import SubsetEvaluator
+from metakd_ext.handlers.scalar_writer import ScalarWriter
 from metakd_ext.networks.blocks.modality_teachers import ModalityTeachers
 
 if TYPE_CHECKING:
@@ -67,17 +68,8 @@ class TeacherElectionHandler:
         self.interval = interval
         self.tag = tag
         self.logger = logging.getLogger(logger_name)
-        self._writer = summary_writer
-        self._log_dir = log_dir
+        self.scalars = ScalarWriter(summary_writer, log_dir)
         self._last_iteration = -1
-
-    @property
-    def writer(self) -> SummaryWriter | None:
-        if self._writer is None and self._log_dir is not None:
-            from torch.utils.tensorboard import SummaryWriter
-
-            self._writer = SummaryWriter(log_dir=self._log_dir)
-        return self._writer
 
     def attach(self, engine: Engine) -> None:
         """Registers the handler on ``engine``."""
@@ -102,8 +94,4 @@ class TeacherElectionHandler:
             f"epoch {engine.state.epoch} iteration {engine.state.iteration}: teacher election ({detail}): "
             f"teachers {', '.join(names)}"
         )
-        writer = self.writer
-        if writer is not None:
-            for name, teacher in zip(self.modality_names, elected.tolist()):
-                writer.add_scalar(f"{self.tag}/{name}", float(teacher), engine.state.iteration)
-            writer.flush()
+        self.scalars.write(self.tag, dict(zip(self.modality_names, elected.float().tolist())), engine.state.iteration)

@@ -172,3 +172,5 @@ def test_lckd_teachers_distil_without_a_meta_step() -> None:
     assert float(trainer.state.output["kd_loss"]) > 0 and trainer.meta_optimizer is None
     with pytest.raises(ValueError, match="meta-learning needs a ModalityWeightLearner, got ModalityTeachers"):
         _trainer(weight_learner=ModalityTeachers(4), meta_optimizer=None)
+    with pytest.raises(ValueError, match="meta-learning needs a ModalityWeightLearner"):  # meta steps in the warm-up
+        _trainer(weight_learner=ModalityTeachers(4), meta_optimizer=None, meta_interval=0, meta_warmup_interval=20)
