@@ -126,10 +126,11 @@ def compare_methods(
                 _run(evaluate, run / "eval.log")
             tables.setdefault(method, []).append(summary_tables(run / "eval"))
             weights.setdefault(method, []).append(read_weights(run / "eval"))
-    per_case = PER_SUBJECT if (out / methods[0] / f"seed{seeds[0]}" / "eval" / PER_SUBJECT).is_file() else PER_CASE
+    computed = tables[methods[0]][0]
+    metrics = next(names for names in TASK_METRICS.values() if set(names) == set(computed))
     note = (
         f"Bundle {root.name}, data {Path(dataset_dir).name}, configs {', '.join(names)} + the method's; "
         f"seeds {', '.join(map(str, seeds))}; each model scored on the held-out split of its evaluation."
     )
-    render_comparison(out, tables, TASK_METRICS[per_case], weights, note)
+    render_comparison(out, tables, metrics, weights, note)
     return str(out / f"{COMPARISON}.md")
