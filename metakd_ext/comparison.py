@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+import json
 import logging
 import os
 import subprocess
@@ -11,12 +12,17 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
+from metakd_ext.data.datalist import cross_validation_datalists
+from metakd_ext.metrics.paired_test import paired_case_test
 from metakd_ext.metrics.subset_summary import summarize_subsets
+from metakd_ext.utils.io import atomic_write_text
 from metakd_ext.visualize.classification_report import PER_SUBJECT, read_per_subject, summarize_classification
 from metakd_ext.visualize.comparison_report import COMPARISON, render_comparison
 from metakd_ext.visualize.subset_report import PER_CASE, read_per_case, read_weights
 
-__all__ = ["METHODS", "TASK_METRICS", "compare_methods", "summary_tables"]
+__all__ = ["METHODS", "PAIRED_METRICS", "TASK_METRICS", "case_scores", "compare_methods", "summary_tables"]
 
 logger = logging.getLogger("metakd")
 
@@ -30,23 +36,64 @@ TASK_METRICS = {
 """The compared metrics by the per-case file an evaluation writes (segmentation, classification)."""
 
 
-def summary_tables(eval_dir: str | os.PathLike) -> dict[str, list[dict]]:
-    """Per metric of :data:`TASK_METRICS`, the rows ``{"subset", "value"}`` of one evaluation (the subsets in the
-    order of its ``summary.csv``, the mean over subsets last), computed from its per-case or per-subject file.
+PAIRED_METRICS = {PER_CASE: ("dice_et", "dice_tc", "dice_wt"), PER_SUBJECT: ("accuracy",)}
+"""The metrics with a value per case, which the paired test compares (an AUC has none)."""
+
+
+def _evaluations(eval_dirs: str | os.PathLike | Sequence[str | os.PathLike]) -> tuple[str, list[dict], list[str], list]:
+    """The per-case file kind, the rows pooled over the evaluations, the subsets in table order and the classes.
 
     Raises:
-        FileNotFoundError: the folder holds no evaluation.
+        FileNotFoundError: a folder holds no evaluation.
     """
-    folder = Path(eval_dir)
-    with (folder / "summary.csv").open(newline="") as f:
-        order = [row["subset"] for row in csv.DictReader(f)]
-    subsets = order[:-1]
-    if (folder / PER_SUBJECT).is_file():
-        rows, classes = read_per_subject(folder)
+    folders = [Path(eval_dirs)] if isinstance(eval_dirs, (str, os.PathLike)) else [Path(d) for d in eval_dirs]
+    with (folders[0] / "summary.csv").open(newline="") as f:
+        subsets = [row["subset"] for row in csv.DictReader(f)][:-1]
+    if (folders[0] / PER_SUBJECT).is_file():
+        rows: list[dict] = []
+        classes: list[str] = []
+        for folder in folders:
+            found, classes = read_per_subject(folder)
+            rows += found
+        return PER_SUBJECT, rows, subsets, classes
+    return PER_CASE, [r for folder in folders for r in read_per_case(folder)], subsets, []
+
+
+def summary_tables(eval_dirs: str | os.PathLike | Sequence[str | os.PathLike]) -> dict[str, list[dict]]:
+    """Per metric of :data:`TASK_METRICS`, the rows ``{"subset", "value"}`` of one evaluation, or of the folds of
+    one seed pooled (the subsets in the order of the first ``summary.csv``, the mean over subsets last), computed
+    from the per-case or per-subject files.
+
+    Raises:
+        FileNotFoundError: a folder holds no evaluation.
+    """
+    kind, rows, subsets, classes = _evaluations(eval_dirs)
+    if kind == PER_SUBJECT:
         table = summarize_classification(rows, classes, subsets)
         return {m: [{"subset": t["subset"], "value": t[m]} for t in table] for m in TASK_METRICS[PER_SUBJECT]}
-    table = summarize_subsets(read_per_case(folder), subsets)
+    table = summarize_subsets(rows, subsets)
     return {m: [{"subset": t["subset"], "value": t[f"{m}_mean"]} for t in table] for m in TASK_METRICS[PER_CASE]}
+
+
+def case_scores(eval_dirs: str | os.PathLike | Sequence[str | os.PathLike]) -> dict[str, dict[str, float]]:
+    """Per metric of :data:`PAIRED_METRICS`, each case's score averaged over the subsets it was scored on: Dice
+    per region, or the fraction of subsets that classified the subject right (``accuracy``).
+
+    Raises:
+        FileNotFoundError: a folder holds no evaluation.
+    """
+    kind, rows, subsets, _ = _evaluations(eval_dirs)
+    values: dict[str, dict[str, list[float]]] = {m: {} for m in PAIRED_METRICS[kind]}
+    for row in rows:
+        if row["subset"] not in subsets:
+            continue
+        if kind == PER_SUBJECT:
+            if row["label"]:
+                values["accuracy"].setdefault(row["subject"], []).append(float(row["predicted"] == row["label"]))
+            continue
+        for metric in PAIRED_METRICS[kind]:
+            values[metric].setdefault(row["case"], []).append(float(row[metric]))
+    return {m: {case: float(np.mean(v)) for case, v in by_case.items()} for m, by_case in values.items()}
 
 
 def _run(command: list[str], log: Path) -> None:
@@ -66,33 +113,45 @@ def compare_methods(
     output_dir: str,
     methods: Sequence[str] = METHODS,
     seeds: Sequence[int] = (0, 1, 2),
+    folds: int = 1,
     configs: Sequence[str] = (),
     overrides: Mapping[str, Any] | None = None,
     rerun: bool = False,
 ) -> str:
-    """Trains every method with every seed through the bundle runner, evaluates each model on every modality subset
-    of the held-out split, and writes the side-by-side table (``comparison.csv``, ``.md``, ``.png``).
+    """Trains every method with every seed (on every fold) through the bundle runner, evaluates each model on
+    every modality subset of its held-out cases, and writes the side-by-side table (``comparison.csv``, ``.md``,
+    ``.png``) and a paired test of the first method against each other one (``comparison_tests.csv``).
 
     Each run is ``python -m monai.bundle run training`` with ``train.json``, ``configs`` and ``<method>.json``
     (``--random_seed`` the seed: initialisation, data order, modality dropping), then ``run evaluating`` with
-    ``evaluate.json`` merged last; its models, logs and evaluation go to ``output_dir/<method>/seed<seed>/``.
-    Finished runs (an ``eval/summary.csv``) are kept, so an interrupted comparison continues where it stopped.
+    ``evaluate.json`` merged last; its models, logs and evaluation go to ``output_dir/<method>/seed<seed>/``
+    (``output_dir/<method>/fold<k>/seed<seed>/`` with folds). Finished runs (an ``eval/summary.csv``) are kept, so
+    an interrupted comparison continues where it stopped.
+
+    With ``folds`` > 1 (few cases, e.g. the 8 real BraTS cases), the datalist's labelled cases are split into
+    that many folds (:func:`~metakd_ext.data.cross_validation_datalists`, written to ``output_dir/folds/``); each
+    fold's model scores its own held-out cases, so with all folds every case is scored once per seed, by a model
+    that never saw it. The table pools the folds of a seed; mean ± std are over seeds.
 
     Args:
         bundle_root: the bundle (``bundles/metakd_brats`` or ``bundles/metakd_adni``).
         dataset_dir: its data (with the datalist).
         output_dir: where the runs and the table go.
-        methods: method configs of the bundle, ``configs/<method>.json`` (default all four).
-        seeds: the seeds; each method is trained once per seed.
+        methods: method configs of the bundle, ``configs/<method>.json`` (default all four); the first is the
+            reference of the paired test.
+        seeds: the seeds; each method is trained once per seed (and fold).
+        folds: 1 to use the datalist's split; more for cross-validation over its labelled cases.
         configs: further configs merged after ``train.json`` (e.g. ``["demo.json"]``), names in ``configs/``.
-        overrides: top-level keys for every run, e.g. ``{"epochs": 20, "teacher_election_interval": 100}``.
+        overrides: top-level keys for every run, e.g. ``{"epochs": 20, "teacher_election_interval": 100}``; a
+            ``datalist`` here is the one the folds are made from (default ``dataset_dir/datalist.json``).
         rerun: train and evaluate again even where a run finished.
 
     Returns:
         The path of ``comparison.md``.
 
     Raises:
-        FileNotFoundError: the bundle or a config does not exist.
+        FileNotFoundError: the bundle, a config or the datalist does not exist.
+        ValueError: ``folds`` is out of range.
         RuntimeError: a run failed; the message names its log.
     """
     root = Path(bundle_root).resolve()
@@ -101,36 +160,64 @@ def compare_methods(
         if not (root / "configs" / name).is_file():
             raise FileNotFoundError(f"{root / 'configs' / name} not found; give a bundle folder and its config names.")
     out = Path(output_dir).resolve()
-    extra = [item for k, v in (overrides or {}).items() for item in (f"--{k}", str(v))]
+    data = Path(dataset_dir).resolve()
+    settings = dict(overrides or {})
+    fold_datalists: list[Path | None] = [None]
+    if folds > 1:
+        source = Path(settings.pop("datalist", data / "datalist.json"))
+        fold_datalists = []
+        for k, content in enumerate(cross_validation_datalists(source, folds)):
+            path = out / "folds" / f"fold{k}.json"
+            atomic_write_text(path, json.dumps(content, indent=2))
+            fold_datalists.append(path)
+    extra = [item for k, v in settings.items() for item in (f"--{k}", str(v))]
     tables: dict[str, list] = {}
+    scores: dict[str, dict[int, dict[str, dict[str, float]]]] = {}
     weights: dict[str, list] = {}
     for method in methods:
         for seed in seeds:
-            run = out / method / f"seed{seed}"
-            files = [str(root / "configs" / n) for n in [*names, f"{method}.json"]]
-            common = ["--bundle_root", str(root), "--logging_file", str(root / "configs" / "logging.conf")]
-            common += ["--dataset_dir", str(Path(dataset_dir).resolve()), "--random_seed", str(seed), *extra]
-            if rerun or not (run / "eval" / "summary.csv").is_file():
-                logger.info(f"training {method}, seed {seed}: {run}")
-                train = [sys.executable, "-m", "monai.bundle", "run", "training", "--config_file", str(files), *common]
-                _run(train + ["--ckpt_dir", str(run / "models"), "--output_dir", str(run / "runs")], run / "train.log")
-                files.append(str(root / "configs" / "evaluate.json"))
-                evaluate = [sys.executable, "-m", "monai.bundle", "run", "evaluating", "--config_file", str(files)]
-                evaluate += [
-                    *common,
-                    "--ckpt_path",
-                    str(run / "models" / "model.pt"),
-                    "--output_dir",
-                    str(run / "eval"),
-                ]
-                _run(evaluate, run / "eval.log")
-            tables.setdefault(method, []).append(summary_tables(run / "eval"))
-            weights.setdefault(method, []).append(read_weights(run / "eval"))
+            evaluations = []
+            for k, datalist in enumerate(fold_datalists):
+                run = out / method / (f"fold{k}" if datalist else "") / f"seed{seed}"
+                split = ["--datalist", str(datalist)] if datalist else []
+                _train_and_evaluate(root, names, method, seed, data, [*split, *extra], run, rerun)
+                evaluations.append(run / "eval")
+                label = f"seed {seed}" + (f", fold {k}" if datalist else "")
+                weights.setdefault(method, []).append((label, read_weights(run / "eval")))
+            tables.setdefault(method, []).append(summary_tables(evaluations))
+            scores.setdefault(method, {})[seed] = case_scores(evaluations)
     computed = tables[methods[0]][0]
     metrics = next(names for names in TASK_METRICS.values() if set(names) == set(computed))
+    reference = methods[0]
+    tests = []
+    for method in methods[1:]:
+        for metric in scores[reference][seeds[0]]:
+            result = paired_case_test(
+                {s: v[metric] for s, v in scores[reference].items()}, {s: v[metric] for s, v in scores[method].items()}
+            )
+            tests.append({"metric": metric, "reference": reference, "method": method, **result})
+    split_text = f"{folds}-fold cross-validation over its labelled cases" if folds > 1 else "its held-out split"
     note = (
-        f"Bundle {root.name}, data {Path(dataset_dir).name}, configs {', '.join(names)} + the method's; "
-        f"seeds {', '.join(map(str, seeds))}; each model scored on the held-out split of its evaluation."
+        f"Bundle {root.name}, data {data.name}, configs {', '.join(names)} + the method's; "
+        f"seeds {', '.join(map(str, seeds))}; each model scored on {split_text}."
     )
-    render_comparison(out, tables, metrics, weights, note)
+    render_comparison(out, tables, metrics, weights, note, tests)
     return str(out / f"{COMPARISON}.md")
+
+
+def _train_and_evaluate(
+    root: Path, names: Sequence[str], method: str, seed: int, data: Path, extra: list[str], run: Path, rerun: bool
+) -> None:
+    """One method and seed (and fold, by ``extra``'s datalist) through the bundle runner, unless it finished."""
+    if not rerun and (run / "eval" / "summary.csv").is_file():
+        return
+    logger.info(f"training {method}, seed {seed}: {run}")
+    files = [str(root / "configs" / n) for n in [*names, f"{method}.json"]]
+    common = ["--bundle_root", str(root), "--logging_file", str(root / "configs" / "logging.conf")]
+    common += ["--dataset_dir", str(data), "--random_seed", str(seed), *extra]
+    train = [sys.executable, "-m", "monai.bundle", "run", "training", "--config_file", str(files), *common]
+    _run(train + ["--ckpt_dir", str(run / "models"), "--output_dir", str(run / "runs")], run / "train.log")
+    files.append(str(root / "configs" / "evaluate.json"))
+    evaluate = [sys.executable, "-m", "monai.bundle", "run", "evaluating", "--config_file", str(files), *common]
+    evaluate += ["--ckpt_path", str(run / "models" / "model.pt"), "--output_dir", str(run / "eval")]
+    _run(evaluate, run / "eval.log")

@@ -14,6 +14,7 @@ __all__ = [
     "DATALIST_SECTIONS",
     "SECTION_BIAS",
     "check_split_arguments",
+    "cross_validation_datalists",
     "evaluation_split",
     "load_datalist",
     "read_split_file",
@@ -91,6 +92,49 @@ def split_cases(
         "meta_validation": sorted(order[n_test + n_val : n_test + n_val + n_meta]),
         "training": sorted(order[n_test + n_val + n_meta :]),
     }
+
+
+def cross_validation_datalists(path: str | os.PathLike, folds: int, seed: int = 0) -> list[dict]:
+    """K-fold datalists from one datalist, so that every labelled case is held out once.
+
+    The labelled entries of all sections are pooled and split, seeded, into ``folds`` disjoint parts. Fold ``k``
+    tests part ``k``; of the other cases, as many as the datalist has in ``validation`` and ``meta_validation``
+    go there (at least one case is left to train) and the rest train. Paths stay as they are (relative to the
+    same ``dataset_dir``); other keys (``modalities``...) are copied; cases without a label are left out.
+
+    Args:
+        path: the datalist JSON.
+        folds: the number of folds, from 2 to the number of labelled cases.
+        seed: seed of the split into folds and of the choice of validation and meta-validation cases.
+
+    Raises:
+        FileNotFoundError: the JSON does not exist.
+        ValueError: ``folds`` is out of range.
+    """
+    content = _read_datalist(path)
+    entries = [e for section in DATALIST_SECTIONS for e in content.get(section) or [] if "label" in e]
+    if not 2 <= folds <= len(entries):
+        raise ValueError(
+            f"`folds` must be from 2 to the {len(entries)} labelled cases of datalist {path}, got {folds}."
+        )
+    order = np.random.RandomState(seed).permutation(len(entries))
+    parts = np.array_split(order, folds)
+    sizes = [len(content.get(s) or []) for s in ("validation", "meta_validation")]
+    others = {k: v for k, v in content.items() if k not in DATALIST_SECTIONS}
+    datalists = []
+    for test in parts:
+        held_out = set(test.tolist())
+        rest = [int(i) for i in order if i not in held_out]
+        n_val = min(sizes[0], len(rest) - 1)
+        n_meta = min(sizes[1], len(rest) - 1 - n_val)
+        sections = {
+            "training": rest[n_val + n_meta :],
+            "validation": rest[:n_val],
+            "meta_validation": rest[n_val : n_val + n_meta],
+            "testing": test.tolist(),
+        }
+        datalists.append({**others, **{name: [entries[i] for i in sorted(idx)] for name, idx in sections.items()}})
+    return datalists
 
 
 def load_datalist(

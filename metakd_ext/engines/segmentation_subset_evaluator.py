@@ -6,13 +6,16 @@ from collections.abc import Iterable, Sequence
 from typing import Any
 
 import torch
-from monai.data import MetaTensor
+from monai.data import MetaTensor, decollate_batch
+from monai.transforms import Compose, Invertd
+from monai.utils import CommonKeys as Keys
 from torch import nn
 
 from metakd_ext.engines.subset_evaluator import SubsetEvaluator
 from metakd_ext.inferers.subset_inferer import SubsetSlidingWindowInferer
 from metakd_ext.metrics.brats_regions import BRATS_REGIONS, brats_region_scores, soft_dice_score
 from metakd_ext.utils.availability import ModalityInputs
+from metakd_ext.utils.enums import BatchKey
 
 __all__ = ["SegmentationSubsetEvaluator"]
 
@@ -26,6 +29,12 @@ class SegmentationSubsetEvaluator(SubsetEvaluator):
     post-processing). Score columns: ``label_et_voxels``, :data:`~metakd_ext.metrics.SCORE_COLUMNS` and, for the LCKD
     teacher election (not written to the files), ``soft_dice_<region>`` of the sigmoid.
 
+    With ``invert`` (the image's spatial preprocessing), each subset's probabilities go back through it, as MONAI's
+    ``Invertd`` does (cropping padded back with background, resampling undone by linear interpolation, the
+    orientation restored), and are thresholded and scored on the case's original grid: the label must then be one
+    that no spatial transform touched (e.g. a copy taken before them, ``prepare_batch``'s ``label_key``), and HD95
+    takes its voxel size. Without it the scores are on the network's grid.
+
     Args:
         device: device of the network.
         val_data_loader: batches of one case with ``image`` (1, M, *spatial) as a MetaTensor (its voxel spacing
@@ -35,11 +44,14 @@ class SegmentationSubsetEvaluator(SubsetEvaluator):
         modality_names: the M modality names in channel order.
         subsets: subset names, ``"all"`` or ``"available"`` (see :class:`SubsetEvaluator`).
         et_min_voxels: ET post-processing threshold (predicted ET under it counts as none).
+        invert: the transforms that took the image from its file to the network's grid, to score on the original
+            grid; None scores on the network's grid.
+        image_key: the image's key in ``invert``'s transforms.
         kwargs: further arguments of :class:`SubsetEvaluator` (``amp``, ``val_handlers``, ``prepare_batch``...).
 
     Raises:
         ValueError: an unknown subset name or a negative ``et_min_voxels``; in a run, more than one case per batch
-            or an image without metadata.
+            or an image without metadata, or a prediction and a label on different grids.
     """
 
     def __init__(
@@ -51,6 +63,8 @@ class SegmentationSubsetEvaluator(SubsetEvaluator):
         modality_names: Sequence[str],
         subsets: str | Sequence[str] = "all",
         et_min_voxels: int = 500,
+        invert: Compose | None = None,
+        image_key: str = BatchKey.IMAGE,
         **kwargs: Any,
     ) -> None:
         if et_min_voxels < 0:
@@ -58,6 +72,12 @@ class SegmentationSubsetEvaluator(SubsetEvaluator):
         super().__init__(device, val_data_loader, network, modality_names, subsets, **kwargs)
         self.inferer = inferer
         self.et_min_voxels = et_min_voxels
+        self.invert = (
+            None
+            if invert is None
+            else Invertd(Keys.PRED, transform=invert, orig_keys=str(image_key), nearest_interp=False)
+        )
+        self.image_key = str(image_key)
 
     def predict(
         self, inputs: ModalityInputs, available: torch.Tensor, masks: torch.Tensor
@@ -76,20 +96,41 @@ class SegmentationSubsetEvaluator(SubsetEvaluator):
     def score(
         self, output: torch.Tensor, label: torch.Tensor | None, inputs: ModalityInputs, index: int, case: str
     ) -> dict[str, Any]:
-        """``label_et_voxels`` and the region scores of one (3, *spatial) logit map."""
+        """``label_et_voxels`` and the region scores of one (3, *spatial) logit map (on the original grid with
+        ``invert``)."""
         if label is None:
             raise ValueError(f"case {case}: no label to score; evaluate labelled cases only (labelled=True).")
         target = label[index]
-        target = target.as_tensor() if isinstance(target, MetaTensor) else target
-        probs = output.float().sigmoid().cpu()
-        target = target.cpu().bool()
-        scores = brats_region_scores(probs > 0.5, target, _spacing(inputs, case), self.et_min_voxels)
+        probs = output.float().sigmoid()
+        if self.invert is not None:
+            probs = self._to_original_grid(probs, inputs, index, case)
+        probs = probs.as_tensor().cpu() if isinstance(probs, MetaTensor) else probs.cpu()
+        if probs.shape != target.shape:
+            raise ValueError(
+                f"case {case}: the prediction {tuple(probs.shape)} and the label {tuple(target.shape)} are on "
+                "different grids. Scoring on the original grid (`invert`) takes a label no spatial transform "
+                "touched; without `invert` the label must go through the image's spatial transforms."
+            )
+        spacing = _spacing(label if isinstance(label, MetaTensor) else inputs, case)
+        target = (target.as_tensor() if isinstance(target, MetaTensor) else target).cpu().bool()
+        scores = brats_region_scores(probs > 0.5, target, spacing, self.et_min_voxels)
         soft = {f"soft_dice_{r.lower()}": soft_dice_score(probs[c], target[c]) for c, r in enumerate(BRATS_REGIONS)}
         return {"label_et_voxels": int(target[2].sum()), **scores, **soft}
 
+    def _to_original_grid(self, probs: torch.Tensor, inputs: ModalityInputs, index: int, case: str) -> torch.Tensor:
+        """(3, *spatial) probabilities on the network's grid -> (3, *original spatial) on the case's file grid."""
+        if not isinstance(inputs, MetaTensor):
+            raise ValueError(
+                f"case {case}: the image carries no transform record (a plain tensor), so its prediction cannot go "
+                "back to the original grid; keep the metadata in the evaluation preprocessing."
+            )
+        image = decollate_batch({self.image_key: inputs}, detach=True)[index][self.image_key]
+        inverted = self.invert({Keys.PRED: MetaTensor(probs.cpu()), self.image_key: image})  # type: ignore[misc]
+        return inverted[Keys.PRED]
+
 
 def _spacing(image: ModalityInputs, case: str) -> list[float]:
-    """Voxel size in mm of a (1, M, *spatial) MetaTensor (after any resampling of the preprocessing).
+    """Voxel size in mm of a (1, C, *spatial) MetaTensor, the image or the label.
 
     Raises:
         ValueError: ``image`` carries no metadata.

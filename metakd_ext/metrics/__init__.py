@@ -11,6 +11,7 @@ from .brats_regions import (
     soft_dice_score,
 )
 from .classification import CLASSIFICATION_SCORES, classification_scores
+from .paired_test import paired_case_test
 from .subset_summary import MEAN_ROW, SCORE_COLUMNS, summarize_subsets
 from .teacher_election import classification_election_scores, region_election_scores
 
@@ -27,6 +28,7 @@ __all__ = [
     "region_election_scores",
     "CLASSIFICATION_SCORES",
     "classification_scores",
+    "paired_case_test",
     "MEAN_ROW",
     "SCORE_COLUMNS",
     "summarize_subsets",

@@ -13,10 +13,13 @@ from metakd_ext.metrics.subset_summary import MEAN_ROW
 from metakd_ext.utils.io import atomic_write_text, csv_text
 from metakd_ext.visualize.heatmap import subset_heatmap
 
-__all__ = ["COMPARISON", "comparison_table", "render_comparison"]
+__all__ = ["COMPARISON", "TEST_COLUMNS", "comparison_table", "render_comparison"]
 
 COMPARISON = "comparison"
-"""Stem of the files: ``comparison.csv``, ``comparison.md``, ``comparison.png``."""
+"""Stem of the files: ``comparison.csv``, ``comparison.md``, ``comparison.png``, ``comparison_tests.csv``."""
+
+TEST_COLUMNS = ["metric", "reference", "method", "cases", "seeds", "mean_difference", "better", "worse", "p_value"]
+"""Columns of ``comparison_tests.csv`` (see :func:`~metakd_ext.metrics.paired_case_test`)."""
 
 
 def comparison_table(
@@ -55,17 +58,22 @@ def render_comparison(
     output_dir: str | os.PathLike,
     tables: Mapping[str, Sequence[Mapping[str, Sequence[dict]]]],
     metrics: Mapping[str, str],
-    weights: Mapping[str, Sequence[Mapping[str, float] | None]] | None = None,
+    weights: Mapping[str, Sequence[tuple[str, Mapping[str, float] | None]]] | None = None,
     note: str = "",
+    tests: Sequence[Mapping] = (),
 ) -> str:
-    """Writes ``comparison.csv``, ``comparison.md`` and ``comparison.png``; returns the Markdown.
+    """Writes ``comparison.csv``, ``comparison.md``, ``comparison.png`` and, with ``tests``,
+    ``comparison_tests.csv``; returns the Markdown.
 
     Args:
         output_dir: the folder to write to.
         tables: method -> one summary table per seed (see :func:`comparison_table`).
         metrics: metric column -> its name in the tables (e.g. ``{"dice_et": "Dice ET"}``), in table order.
-        weights: method -> per seed the learned weights (MetaKD) or teachers (LCKD: 1 a teacher), or None.
+        weights: method -> per run (its label, e.g. ``"seed 0"``) the learned weights (MetaKD) or teachers (LCKD: 1
+            a teacher), or None.
         note: a line under the title (what was compared, on which cases).
+        tests: the paired tests of the reference method against the others, rows of :data:`TEST_COLUMNS` and
+            ``per_seed`` (:func:`~metakd_ext.metrics.paired_case_test`).
     """
     out = Path(output_dir)
     methods = list(tables)
@@ -96,12 +104,15 @@ def render_comparison(
             name = f"**{subset}**" if subset == MEAN_ROW else subset
             lines.append(f"| {name} | " + " | ".join(texts) + " |")
         lines.append("")
+    if tests:
+        lines += _test_lines(tests)
+        atomic_write_text(out / f"{COMPARISON}_tests.csv", csv_text([dict(t) for t in tests], TEST_COLUMNS))
     if weights:
         lines += ["## Learned weights (MetaKD) and teachers (LCKD: 1 a teacher)", ""]
-        for method, per_seed in weights.items():
-            for s, w in enumerate(per_seed):
+        for method, per_run in weights.items():
+            for label, w in per_run:
                 if w:
-                    lines.append(f"- {method}, seed {s}: " + ", ".join(f"{k} {v:.4f}" for k, v in w.items()))
+                    lines.append(f"- {method}, {label}: " + ", ".join(f"{k} {v:.4f}" for k, v in w.items()))
         lines.append("")
     markdown = "\n".join(lines)
     atomic_write_text(out / f"{COMPARISON}.md", markdown)
@@ -121,3 +132,27 @@ def render_comparison(
         "mean score (%)",
     )
     return markdown
+
+
+def _test_lines(tests: Sequence[Mapping]) -> list[str]:
+    """The Markdown section of the paired tests."""
+    reference = tests[0]["reference"]
+    lines = [
+        f"## Paired test: {reference} against each method",
+        "",
+        "Per held-out case: its score averaged over the modality subsets it was scored on, then over the seeds; the "
+        f"difference {reference} − method in points over the cases (per seed: the mean difference of each seed), "
+        f"the cases where {reference} is ahead / behind, and the two-sided Wilcoxon signed-rank p over the cases. "
+        f"p < 0.05 says a difference is unlikely to be chance; with n cases p cannot go below 2 / 2^n.",
+        "",
+        "| metric | method | cases | difference | per seed | ahead / behind | p |",
+        "| --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for t in tests:
+        seeds = ", ".join(f"{100 * d:+.2f}" for d in t["per_seed"])
+        p = "n/a" if math.isnan(t["p_value"]) else f"{t['p_value']:.3f}"
+        lines.append(
+            f"| {t['metric']} | {t['method']} | {t['cases']} | {100 * t['mean_difference']:+.2f} | {seeds} "
+            f"| {t['better']} / {t['worse']} | {p} |"
+        )
+    return [*lines, ""]

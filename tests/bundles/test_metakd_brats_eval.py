@@ -200,10 +200,12 @@ def test_infer_case_without_any_modality(tmp_path, repo_root, ckpt_dir) -> None:
     assert result.returncode != 0 and "case Empty_1: no modality image found" in result.stdout + result.stderr
 
 
-def test_table_scores_what_inference_writes(demo_dir, tmp_path, repo_root, ckpt_dir) -> None:
-    """The evaluation's full-modality rows equal Dice and HD95 computed from the label maps inference.json writes."""
+@pytest.mark.parametrize("spacing", ["None", "[4,4,4]"])
+def test_table_scores_what_inference_writes(spacing, demo_dir, tmp_path, repo_root, ckpt_dir) -> None:
+    """The evaluation's full-modality rows equal Dice and HD95 computed from the label maps inference.json writes,
+    on each case's original (2 mm) grid, also when the model works at 4 mm (`spacing`)."""
     out = tmp_path / "eval"
-    plain = {"subsets": "['flair+t1+t1ce+t2']", "fast_subsets": "false", "sw_overlap": "0.5"}
+    plain = {"subsets": "['flair+t1+t1ce+t2']", "fast_subsets": "false", "sw_overlap": "0.5", "spacing": spacing}
     overrides = {"dataset_dir": str(demo_dir), "ckpt_dir": str(ckpt_dir), "output_dir": str(out), **plain}
     result = _evaluate(repo_root, overrides)
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
@@ -211,7 +213,13 @@ def test_table_scores_what_inference_writes(demo_dir, tmp_path, repo_root, ckpt_
     result = _infer(
         repo_root,
         ckpt_dir,
-        {"dataset_dir": str(demo_dir), "output_dir": str(pred_dir), "roi_size": "[32,32,32]", "sw_overlap": "0.5"},
+        {
+            "dataset_dir": str(demo_dir),
+            "output_dir": str(pred_dir),
+            "roi_size": "[32,32,32]",
+            "sw_overlap": "0.5",
+            "spacing": spacing,
+        },
     )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     with (out / "per_case.csv").open() as f:
@@ -219,7 +227,9 @@ def test_table_scores_what_inference_writes(demo_dir, tmp_path, repo_root, ckpt_
     assert rows
     for row in rows:
         label_img = nib.load(demo_dir / row["case"] / f"{row['case']}_seg.nii.gz")
-        written = torch.as_tensor(np.asarray(nib.load(pred_dir / f"{row['case']}_seg.nii.gz").dataobj))
+        written_img = nib.load(pred_dir / f"{row['case']}_seg.nii.gz")
+        assert written_img.shape == label_img.shape and np.allclose(written_img.affine, label_img.affine)
+        written = torch.as_tensor(np.asarray(written_img.dataobj))
         pred = BratsLabelToRegions()(written.long()).bool()
         label = BratsLabelToRegions()(torch.as_tensor(np.asarray(label_img.dataobj)).long()).bool()
         spacing = label_img.header.get_zooms()[:3]

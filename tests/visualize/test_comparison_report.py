@@ -12,8 +12,10 @@ def _table(a: float, b: float) -> dict[str, list[dict]]:
 
 def test_methods_side_by_side_with_the_best_in_bold(tmp_path: Path) -> None:
     tables = {"metakd": [_table(0.8, 0.7), _table(0.6, 0.5)], "nokd": [_table(0.5, 0.65), _table(0.5, 0.65)]}
-    weights = {"metakd": [{"mri": 0.6, "pet": 0.4}, None], "nokd": [None, None]}
-    markdown = render_comparison(tmp_path, tables, {"accuracy": "accuracy"}, weights, note="demo")
+    weights = {"metakd": [("seed 0", {"mri": 0.6, "pet": 0.4}), ("seed 1", None)], "nokd": [("seed 0", None)]}
+    test = {"metric": "accuracy", "reference": "metakd", "method": "nokd", "cases": 8, "seeds": 2}
+    test.update({"mean_difference": 0.05, "per_seed": [0.1, 0.0], "better": 5, "worse": 2, "p_value": 0.25})
+    markdown = render_comparison(tmp_path, tables, {"accuracy": "accuracy"}, weights, note="demo", tests=[test])
     assert "| mri | **70.00 ± 14.14** | 50.00 ± 0.00 |" in markdown
     assert "| **mean over subsets** | 60.00 ± 14.14 | **65.00 ± 0.00** |" in markdown
     assert "- metakd, seed 0: mri 0.6000, pet 0.4000" in markdown and "demo" in markdown
@@ -21,3 +23,7 @@ def test_methods_side_by_side_with_the_best_in_bold(tmp_path: Path) -> None:
         rows = list(csv.DictReader(f))
     assert len(rows) == 4 and {r["seeds"] for r in rows} == {"2"}
     assert (tmp_path / "comparison.png").stat().st_size > 1000
+    assert "## Paired test: metakd against each method" in markdown
+    assert "| accuracy | nokd | 8 | +5.00 | +10.00, +0.00 | 5 / 2 | 0.250 |" in markdown
+    with (tmp_path / "comparison_tests.csv").open() as f:
+        assert [r["method"] for r in csv.DictReader(f)] == ["nokd"]
