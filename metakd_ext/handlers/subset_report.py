@@ -10,6 +10,7 @@ from pathlib import Path
 from ignite.engine import Events
 
 from metakd_ext.engines.subset_evaluator import SubsetEvaluator
+from metakd_ext.networks.blocks.modality_teachers import ModalityTeachers
 from metakd_ext.networks.blocks.modality_weight_learner import ModalityWeightLearner
 
 __all__ = ["SubsetReportWriter"]
@@ -27,8 +28,9 @@ class SubsetReportWriter:
 
     Args:
         output_dir: folder of the files.
-        report: ``report(output_dir, rows, subsets=..., weights=...) -> str``, the text to log.
-        weight_learner: the checkpoint's weight learner, whose weights go into the report; optional.
+        report: ``report(output_dir, rows, subsets=..., weights=..., weights_title=...) -> str``, the text to log.
+        weight_learner: the checkpoint's weight learner, whose weights go into the report (LCKD's
+            :class:`~metakd_ext.networks.ModalityTeachers`: its teachers); None where the model distils nothing.
         modality_names: names of the weights; required with ``weight_learner``.
         eval_split: the datalist section the evaluator scores; recorded per row as ``split``, and the summary says
             whether its cases chose anything (the checkpoint, the weights) or were held out.
@@ -39,7 +41,7 @@ class SubsetReportWriter:
         self,
         output_dir: str | os.PathLike,
         report: Callable[..., str],
-        weight_learner: ModalityWeightLearner | None = None,
+        weight_learner: ModalityWeightLearner | ModalityTeachers | None = None,
         modality_names: Sequence[str] | None = None,
         eval_split: str | None = None,
         logger_name: str = "metakd",
@@ -64,5 +66,10 @@ class SubsetReportWriter:
         if self.weight_learner is not None and self.modality_names is not None:
             weights = dict(zip(self.modality_names, self.weight_learner.weights().detach().cpu().tolist()))
         rows = [{**row, "split": self.eval_split} for row in engine.state.rows]
-        text = self.report(self.output_dir, rows, subsets=engine.subsets, weights=weights)
+        title = (
+            "Elected teachers (1 a teacher)"
+            if isinstance(self.weight_learner, ModalityTeachers)
+            else "Modality weights"
+        )
+        text = self.report(self.output_dir, rows, subsets=engine.subsets, weights=weights, weights_title=title)
         self.logger.info(f"{self.output_dir.resolve()}:\n{text}")

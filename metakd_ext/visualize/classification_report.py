@@ -14,7 +14,7 @@ from metakd_ext.metrics.classification import CLASSIFICATION_SCORES, classificat
 from metakd_ext.metrics.subset_summary import MEAN_ROW
 from metakd_ext.utils.io import atomic_write_text, csv_text
 from metakd_ext.visualize.heatmap import subset_heatmap
-from metakd_ext.visualize.subset_report import split_note, write_weights
+from metakd_ext.visualize.subset_report import split_note, weights_line, write_weights
 
 __all__ = [
     "PER_SUBJECT",
@@ -49,6 +49,7 @@ def write_classification_report(
     class_names: Sequence[str],
     subsets: Sequence[str] | None = None,
     weights: dict[str, float] | None = None,
+    weights_title: str = "Modality weights",
 ) -> str:
     """All files of a classification evaluation from its rows: ``per_subject.csv``, the weights and the summary
     (:func:`render_classification_report`); returns the Markdown. The report of
@@ -56,7 +57,7 @@ def write_classification_report(
     :class:`~metakd_ext.handlers.SubsetReportWriter`)."""
     write_per_subject(eval_dir, rows, class_names)
     write_weights(eval_dir, weights)
-    return render_classification_report(eval_dir, rows, class_names, subsets, weights)
+    return render_classification_report(eval_dir, rows, class_names, subsets, weights, weights_title)
 
 
 def write_class_predictions(
@@ -65,10 +66,12 @@ def write_class_predictions(
     class_names: Sequence[str],
     subsets: Sequence[str] | None = None,
     weights: dict[str, float] | None = None,
+    weights_title: str = "Modality weights",
 ) -> str:
     """Writes ``predictions.csv`` of an inference run (``subsets="available"``): ``subject, available,
     prob_<class>..., predicted``, atomically, so an interrupted run leaves an earlier file intact; returns a line
-    for the log. ``subsets`` and ``weights`` are accepted as every report takes them, and not used."""
+    for the log. ``subsets``, ``weights`` and ``weights_title`` are accepted as every report takes them, and not
+    used."""
     path = Path(output_dir) / PREDICTIONS
     columns = ["subject", "available", *(f"prob_{c}" for c in class_names), "predicted"]
     atomic_write_text(path, csv_text(rows, columns))
@@ -115,6 +118,7 @@ def render_classification_report(
     class_names: Sequence[str],
     subsets: Sequence[str] | None = None,
     weights: dict[str, float] | None = None,
+    weights_title: str = "Modality weights",
 ) -> str:
     """Writes ``summary.csv``, ``summary.md`` and ``summary.png`` of per-subject rows; returns the Markdown.
 
@@ -123,7 +127,8 @@ def render_classification_report(
         rows: one per subject and subset, as the evaluator gives them or :func:`read_per_subject` reads them.
         class_names: the classes, in the order of the probability columns.
         subsets: table order of the subsets; default the order in which they first occur in ``rows``.
-        weights: learned modality weights to name in the summary.
+        weights: the model's modality weights (or LCKD's teachers, 1 a teacher) to name in the summary.
+        weights_title: what they are, the start of their line.
     """
     out = Path(eval_dir)
     classes = list(class_names)
@@ -143,7 +148,7 @@ def render_classification_report(
         "",
     ]
     if weights:
-        lines += ["Learned modality weights: " + ", ".join(f"{k} {v:.4f}" for k, v in weights.items()), ""]
+        lines += [weights_line(weights, weights_title), ""]
     lines += [
         "| subset | subjects | " + " | ".join(_NAMES[s] for s in CLASSIFICATION_SCORES) + " |",
         "| --- | --- |" + " --- |" * len(CLASSIFICATION_SCORES),

@@ -137,6 +137,7 @@ def render_comparison(
 def _test_lines(tests: Sequence[Mapping]) -> list[str]:
     """The Markdown section of the paired tests."""
     reference = tests[0]["reference"]
+    single = min(int(t["seeds"]) for t in tests) < 2
     lines = [
         f"## Paired test: {reference} against each method",
         "",
@@ -145,6 +146,15 @@ def _test_lines(tests: Sequence[Mapping]) -> list[str]:
         f"the cases where {reference} is ahead / behind, and the two-sided Wilcoxon signed-rank p over the cases. "
         f"p < 0.05 says a difference is unlikely to be chance; with n cases p cannot go below 2 / 2^n.",
         "",
+        *(
+            [
+                "**One seed**: this compares two trained models, not two methods; how much a model moves with the "
+                "seed is not in p, and another seed can reverse a difference. Compare over several seeds.",
+                "",
+            ]
+            if single
+            else []
+        ),
         "| metric | method | cases | difference | per seed | ahead / behind | p |",
         "| --- | --- | --- | --- | --- | --- | --- |",
     ]

@@ -21,6 +21,7 @@ __all__ = [
     "WEIGHTS",
     "read_per_case",
     "read_weights",
+    "weights_line",
     "render_report",
     "split_note",
     "write_per_case",
@@ -53,6 +54,7 @@ def write_segmentation_report(
     subsets: Sequence[str] | None = None,
     weights: dict[str, float] | None = None,
     et_min_voxels: int | None = None,
+    weights_title: str = "Modality weights",
 ) -> str:
     """All files of a segmentation evaluation from its rows: ``per_case.csv``, the weights and the summary
     (:func:`render_report`); returns the Markdown. The report of
@@ -60,7 +62,7 @@ def write_segmentation_report(
     """
     write_per_case(eval_dir, rows)
     write_weights(eval_dir, weights)
-    return render_report(eval_dir, rows, subsets, weights, et_min_voxels)
+    return render_report(eval_dir, rows, subsets, weights, et_min_voxels, weights_title)
 
 
 def read_per_case(eval_dir: str | os.PathLike) -> list[dict]:
@@ -74,6 +76,11 @@ def read_per_case(eval_dir: str | os.PathLike) -> list[dict]:
         raise FileNotFoundError(f"{path} not found; run the bundle's evaluate config first, or check --eval_dir.")
     with path.open() as f:
         return list(csv.DictReader(f))
+
+
+def weights_line(weights: dict[str, float], title: str = "Modality weights") -> str:
+    """``"<title>: flair 0.2500, t1 0.2500, ..."``, the summary's line of a model's modality weights or teachers."""
+    return f"{title}: " + ", ".join(f"{k} {v:.4f}" for k, v in weights.items())
 
 
 def read_weights(eval_dir: str | os.PathLike) -> dict[str, float] | None:
@@ -112,6 +119,7 @@ def render_report(
     subsets: Sequence[str] | None = None,
     weights: dict[str, float] | None = None,
     et_min_voxels: int | None = None,
+    weights_title: str = "Modality weights",
 ) -> str:
     """Writes ``summary.csv``, ``summary.md`` and ``summary.png`` of per-case rows; returns the Markdown.
 
@@ -119,7 +127,8 @@ def render_report(
         eval_dir: the folder to write to.
         rows: one per case and subset, as the evaluator gives them or :func:`read_per_case` reads them.
         subsets: table order of the subsets; default the order in which they first occur in ``rows``.
-        weights: learned modality weights to name in the summary.
+        weights: the model's modality weights (or LCKD's teachers, 1 a teacher) to name in the summary.
+        weights_title: what they are, the start of their line.
         et_min_voxels: the ET post-processing threshold, for the note under the table.
     """
     out = Path(eval_dir)
@@ -139,7 +148,7 @@ def render_report(
         "",
     ]
     if weights:
-        lines += ["Learned modality weights: " + ", ".join(f"{k} {v:.4f}" for k, v in weights.items()), ""]
+        lines += [weights_line(weights, weights_title), ""]
     lines += [
         "| subset | cases | Dice ET | Dice TC | Dice WT | HD95 ET | HD95 TC | HD95 WT | Dice ET post | HD95 ET post |",
         "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",

@@ -83,7 +83,7 @@ def test_evaluate_three_subsets(demo_dir: Path, tmp_path: Path, repo_root: Path,
     assert not any("/" in r["case"] for r in rows)
     assert _summary_subsets(out) == ["flair", "t1ce+t2", "flair+t1+t1ce+t2", "mean over subsets"]
     markdown = (out / "summary.md").read_text()
-    assert "Learned modality weights: flair" in markdown and "no ET in the ground truth" in markdown
+    assert "Modality weights: flair" in markdown and "no ET in the ground truth" in markdown
 
 
 def test_evaluate_all_fifteen(demo_dir: Path, tmp_path: Path, repo_root: Path, ckpt_dir: Path):

@@ -73,7 +73,7 @@ def test_rows_per_subject_and_subset_match_plain_forward(tmp_path: Path) -> None
     for name in ("per_subject.csv", "summary.csv", "summary.md", "summary.png", "modality_weights.json"):
         assert (tmp_path / name).is_file()
     markdown = (tmp_path / "summary.md").read_text()
-    assert "| mri+csf | 1 |" in markdown and "mean over subsets" in markdown and "Learned modality weights" in markdown
+    assert "| mri+csf | 1 |" in markdown and "mean over subsets" in markdown and "Modality weights" in markdown
 
 
 def test_unknown_subset_is_an_error() -> None:

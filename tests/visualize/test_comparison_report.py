@@ -25,5 +25,8 @@ def test_methods_side_by_side_with_the_best_in_bold(tmp_path: Path) -> None:
     assert (tmp_path / "comparison.png").stat().st_size > 1000
     assert "## Paired test: metakd against each method" in markdown
     assert "| accuracy | nokd | 8 | +5.00 | +10.00, +0.00 | 5 / 2 | 0.250 |" in markdown
+    assert "**One seed**" not in markdown
+    single = render_comparison(tmp_path, tables, {"accuracy": "accuracy"}, tests=[{**test, "seeds": 1}])
+    assert "**One seed**: this compares two trained models, not two methods" in single
     with (tmp_path / "comparison_tests.csv").open() as f:
         assert [r["method"] for r in csv.DictReader(f)] == ["nokd"]
