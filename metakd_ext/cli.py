@@ -5,6 +5,7 @@ Commands:
     demo adni        write the offline ADNI-like demo (MRI, PET, clinical, CSF, APOE4 with missing entries)
     datalist brats   write a datalist JSON (with a seeded or given split) for a BraTS folder
     datalist adni    write a datalist JSON (stratified split, training statistics) for a subjects CSV
+    datalist avmnist write an AV-MNIST datalist (SMIL protocol: spoken and written digits, audio kept at a rate)
     report           print and re-render the summary of a saved missing-modality evaluation
     compare          train and evaluate a bundle's methods (MetaKD, uniform, no KD, LCKD) over seeds, one table
     stack            write a BraTS case folder as one 4-channel NIfTI (zero channels for missing modalities)
@@ -24,6 +25,7 @@ import fire
 
 from metakd_ext.comparison import compare_methods
 from metakd_ext.data.adni_datalist import write_subject_datalist
+from metakd_ext.data.avmnist_datalist import write_avmnist_datalist
 from metakd_ext.data.brats_datalist import write_brats_datalist
 from metakd_ext.data.demo_adni import make_adni_demo
 from metakd_ext.data.demo_brats import make_brats_demo
@@ -31,7 +33,17 @@ from metakd_ext.data.stack import stack_brats_case
 from metakd_ext.visualize.classification_report import PER_SUBJECT, read_per_subject, render_classification_report
 from metakd_ext.visualize.subset_report import read_per_case, read_weights, render_report
 
-__all__ = ["compare", "demo_brats", "demo_adni", "datalist_brats", "datalist_adni", "report", "stack", "main"]
+__all__ = [
+    "compare",
+    "demo_brats",
+    "demo_adni",
+    "datalist_brats",
+    "datalist_adni",
+    "datalist_avmnist",
+    "report",
+    "stack",
+    "main",
+]
 
 
 def _command(write: Callable[..., Any], output_arg: str | None = None) -> Callable[..., str]:
@@ -51,6 +63,7 @@ demo_brats = _command(make_brats_demo)
 demo_adni = _command(make_adni_demo)
 datalist_brats = _command(write_brats_datalist, "output")
 datalist_adni = _command(write_subject_datalist, "output")
+datalist_avmnist = _command(write_avmnist_datalist, "output")
 compare = _command(compare_methods)
 
 
@@ -90,7 +103,7 @@ def main(argv: list[str] | None = None) -> None:
         fire.Fire(
             {
                 "demo": {"brats": demo_brats, "adni": demo_adni},
-                "datalist": {"brats": datalist_brats, "adni": datalist_adni},
+                "datalist": {"brats": datalist_brats, "adni": datalist_adni, "avmnist": datalist_avmnist},
                 "report": report,
                 "stack": stack,
                 "compare": compare,

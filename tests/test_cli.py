@@ -96,9 +96,16 @@ def test_adni_demo_datalist_and_report_commands(tmp_path: Path, capsys) -> None:
 def test_datalist_and_demo_commands_are_the_library_functions() -> None:
     """The commands wrap the library: the same arguments and defaults, nothing to drift."""
     from metakd_ext import cli
-    from metakd_ext.data import make_adni_demo, make_brats_demo, write_brats_datalist, write_subject_datalist
+    from metakd_ext.data import (
+        make_adni_demo,
+        make_brats_demo,
+        write_avmnist_datalist,
+        write_brats_datalist,
+        write_subject_datalist,
+    )
 
     for command, function in (
+        (cli.datalist_avmnist, write_avmnist_datalist),
         (cli.datalist_brats, write_brats_datalist),
         (cli.datalist_adni, write_subject_datalist),
         (cli.demo_brats, make_brats_demo),
@@ -106,3 +113,33 @@ def test_datalist_and_demo_commands_are_the_library_functions() -> None:
     ):
         assert inspect.signature(command).parameters == inspect.signature(function).parameters
         assert command.__doc__ == function.__doc__
+
+
+def test_avmnist_datalist_command(fake_avmnist: Path, tmp_path: Path, capsys) -> None:
+    out = tmp_path / "avmnist" / "datalist.json"
+    args = ["datalist", "avmnist", "--fsdd_dir", str(fake_avmnist / "fsdd"), "--mnist_dir", str(fake_avmnist / "mnist")]
+    main(
+        [
+            *args,
+            "--output",
+            str(out),
+            "--audio_rate",
+            "0.5",
+            "--train_per_class",
+            "6",
+            "--test_per_class",
+            "3",
+            "--val_per_class",
+            "1",
+        ]
+    )
+    assert capsys.readouterr().out.strip() == str(out)
+    assert json.loads(out.read_text())["protocol"]["full_pairs_per_class"] == 3
+    bad = subprocess.run(
+        [sys.executable, "-m", "metakd_ext", *args[:5], str(tmp_path), "--output", str(out)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    assert bad.returncode == 2 and "Traceback" not in bad.stderr
+    assert f"MNIST file {tmp_path / 't10k-images-idx3-ubyte.gz'} not found" in bad.stderr

@@ -10,6 +10,15 @@ from .adni_datalist import (
     tabular_stats,
     write_subject_datalist,
 )
+from .avmnist_datalist import (
+    AVMNIST_CLASS_NAMES,
+    AVMNIST_SPEAKERS,
+    FSDD_SPEAKERS,
+    fsdd_recordings,
+    read_idx,
+    read_mnist,
+    write_avmnist_datalist,
+)
 from .brats_datalist import (
     BRATS_LAYOUTS,
     BRATS_MODALITIES,
@@ -38,6 +47,9 @@ __all__ = [
     "ADNI_IMAGE_COLUMNS",
     "ADNI_LABELS",
     "ADNI_TABULAR_COLUMNS",
+    "AVMNIST_CLASS_NAMES",
+    "AVMNIST_SPEAKERS",
+    "FSDD_SPEAKERS",
     "AtomicNibabelWriter",
     "BRATS_LAYOUTS",
     "BRATS_MODALITIES",
@@ -51,6 +63,7 @@ __all__ = [
     "evaluation_split",
     "find_brats_cases",
     "find_inference_inputs",
+    "fsdd_recordings",
     "load_datalist",
     "load_mni_anatomy",
     "load_tabular_stats",
@@ -58,6 +71,8 @@ __all__ = [
     "make_brats_case",
     "make_brats_demo",
     "random_affine_deform",
+    "read_idx",
+    "read_mnist",
     "read_split_file",
     "read_subject_table",
     "rician_noise",
@@ -67,6 +82,7 @@ __all__ = [
     "stack_brats_case",
     "stratified_split",
     "tabular_stats",
+    "write_avmnist_datalist",
     "write_brats_datalist",
     "write_subject_datalist",
 ]

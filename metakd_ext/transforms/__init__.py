@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from .array import (
+    AudioMFCC,
     BratsLabelToRegions,
     InferModalityMask,
     LoadModalities,
@@ -11,6 +12,7 @@ from .array import (
     SetModalities,
 )
 from .dictionary import (
+    AudioMFCCd,
     BratsLabelToRegionsd,
     FillMissingModalitiesd,
     InferModalityMaskd,
@@ -23,6 +25,8 @@ from .dictionary import (
 )
 
 __all__ = [
+    "AudioMFCC",
+    "AudioMFCCd",
     "BratsLabelToRegions",
     "BratsLabelToRegionsd",
     "FillMissingModalitiesd",

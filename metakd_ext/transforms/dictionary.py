@@ -18,6 +18,7 @@ from metakd_ext.utils.availability import apply_modality_mask
 from metakd_ext.utils.enums import BatchKey
 
 from .array import (
+    AudioMFCC,
     BratsLabelToRegions,
     InferModalityMask,
     LoadModalities,
@@ -38,6 +39,7 @@ __all__ = [
     "BratsLabelToRegionsd",
     "RegionsToBratsLabeld",
     "NormalizeTabulard",
+    "AudioMFCCd",
     "FillMissingModalitiesd",
     "LoadModalitiesD",
     "LoadModalitiesDict",
@@ -322,6 +324,43 @@ def _case(d: Mapping[Hashable, object], case_key: str) -> str | None:
     return None if case is None else str(case)
 
 
+class AudioMFCCd(MapTransform):
+    """Dictionary version of :class:`metakd_ext.transforms.AudioMFCC`: each key's wav path becomes its (1, n_mfcc,
+    frames) MFCC. An absent or None key is a missing recording and stays absent (:class:`FillMissingModalitiesd`
+    marks it).
+
+    Args:
+        keys: keys of the wav paths.
+        n_mfcc, frames, step, sample_rate: as :class:`~metakd_ext.transforms.AudioMFCC`.
+        case_key: key of the sample name, used in messages.
+    """
+
+    def __init__(
+        self,
+        keys: KeysCollection,
+        n_mfcc: int = 20,
+        frames: int = 20,
+        step: int = 3,
+        sample_rate: int = 8000,
+        case_key: str = BatchKey.SUBJECT,
+    ) -> None:
+        super().__init__(keys, allow_missing_keys=True)
+        self.mfcc = AudioMFCC(n_mfcc, frames, step, sample_rate)
+        self.case_key = str(case_key)
+
+    def __call__(self, data: Mapping[Hashable, object]) -> dict[Hashable, object]:
+        d = dict(data)
+        for key in self.key_iterator(d):
+            if d[key] is None:
+                del d[key]
+                continue
+            try:
+                d[key] = self.mfcc(d[key])  # type: ignore[arg-type]
+            except ValueError as e:
+                raise ValueError(f"{_case_prefix(_case(d, self.case_key))}{e}") from None
+        return d
+
+
 LoadModalitiesD = LoadModalitiesDict = LoadModalitiesd
 RandDropModalityD = RandDropModalityDict = RandDropModalityd
 SetModalitiesD = SetModalitiesDict = SetModalitiesd
@@ -331,3 +370,4 @@ BratsLabelToRegionsD = BratsLabelToRegionsDict = BratsLabelToRegionsd
 RegionsToBratsLabelD = RegionsToBratsLabelDict = RegionsToBratsLabeld
 NormalizeTabularD = NormalizeTabularDict = NormalizeTabulard
 FillMissingModalitiesD = FillMissingModalitiesDict = FillMissingModalitiesd
+AudioMFCCD = AudioMFCCDict = AudioMFCCd
