@@ -181,8 +181,11 @@ def write_avmnist_datalist(
     Per digit: ``train_per_class`` training and ``test_per_class`` testing images and recordings, each image paired
     with a recording of its digit (a seeded draw); test recordings are those with an index below 15. Images: with
     the MNIST training set in ``mnist_dir`` (``train-*-ubyte[.gz]``), the first ``train_per_class`` of each digit
-    train (SMIL); without it, those of the test set (``t10k-*``), whose last ``test_per_class`` of each digit are
-    the testing images either way, so training and testing images never meet. Images go to
+    train (SMIL); the last ``test_per_class`` of each digit of the test set (``t10k-*``) are the testing images
+    (SMIL). Without the training set, the training images are a seeded draw from the rest of the test set, so that
+    they come from both of its writer populations (its first half was written by Census Bureau employees, its
+    second, where the testing images are, by students), as the training set's do; training and testing images
+    never meet. Images go to
     ``<output folder>/avmnist_images/`` as PNG, paths in the JSON are relative to the JSON's folder (the bundle's
     ``dataset_dir``).
 
@@ -204,8 +207,8 @@ def write_avmnist_datalist(
         train_per_class: training pairs per digit (105).
         test_per_class: testing pairs per digit (45).
         val_per_class: training pairs per digit held out for validation.
-        seed: seed of the pairing, of the recordings drawn (more speakers than needed) and of the pairs that keep
-            the missing modality.
+        seed: seed of the pairing, of the recordings drawn (more speakers than needed), of the pairs that keep
+            the missing modality and, without the MNIST training set, of the training images.
 
     Returns:
         The path of the JSON.
@@ -236,11 +239,11 @@ def write_avmnist_datalist(
     test_images, test_labels = read_mnist(mnist_dir, "t10k")
     has_train = any((Path(mnist_dir) / f"train-images-idx3-ubyte{s}").is_file() for s in ("", ".gz"))
     train_images, train_labels = read_mnist(mnist_dir, "train") if has_train else (test_images, test_labels)
-    image_source = "MNIST training set" if has_train else "MNIST test set (first images of each digit)"
+    image_source = "MNIST training set" if has_train else "MNIST test set (a seeded draw, testing images excluded)"
     if not has_train:
         logger.warning(
-            f"no MNIST training set in {mnist_dir}: the training images are the first {train_per_class} of each digit "
-            f"of the test set, disjoint from its last {test_per_class} (the testing images)."
+            f"no MNIST training set in {mnist_dir}: the training images are a seeded draw of {train_per_class} a digit "
+            f"from the test set, never one of its last {test_per_class} a digit (the testing images)."
         )
     rng = np.random.RandomState(seed)
     sections: dict[str, list[dict]] = {s: [] for s in ("training", "validation", "meta_validation", "testing")}
@@ -261,6 +264,8 @@ def write_avmnist_datalist(
                 f"digit {digit} has too few samples ({detail}) in {mnist_dir} / {fsdd_dir}; "
                 "lower train_per_class / test_per_class or add speakers."
             )
+        if not has_train:  # both writer populations of the test set (its first half is SD-3, its second SD-1)
+            train_idx = np.sort(rng.choice(test_idx[:-test_per_class], train_per_class, replace=False))
         parts = {
             "train": (train_idx[:train_per_class], "train" if has_train else "t10k", train_images),
             "test": (test_idx[-test_per_class:], "t10k", test_images),
