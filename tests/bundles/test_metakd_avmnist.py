@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import json
+import re
 import sys
 from pathlib import Path
 
@@ -97,6 +98,13 @@ def test_inference_on_image_only_audio_only_and_both(
     probs = torch.tensor([[float(rows["both"][f"prob_{d}"]) for d in range(10)]])
     assert torch.isclose(probs.sum(), torch.tensor(1.0), atol=1e-4)
     assert rows["both"]["predicted"] == str(int(probs.argmax()))
+
+
+def test_unrolled_meta_step_trains(avmnist_dir: Path, tmp_path: Path, repo_root: Path) -> None:
+    overrides = {**TINY, "meta_mode": "unrolled", "dataset_dir": str(avmnist_dir), "output_dir": str(tmp_path)}
+    log = _run(repo_root, ["train.json"], {**overrides, "ckpt_dir": str(tmp_path / "models")})
+    weights = re.findall(r"modality weights: image ([0-9.]+), audio", log)
+    assert weights and weights[-1] != "0.5000"  # the bi-level step moved them
 
 
 def test_torchrun_two_cpu_processes(avmnist_dir: Path, tmp_path: Path, repo_root: Path) -> None:
