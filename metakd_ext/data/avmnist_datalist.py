@@ -252,7 +252,7 @@ def write_avmnist_datalist(
         test_idx = np.flatnonzero(test_labels == digit)
         needed = train_per_class + (0 if has_train else test_per_class)
         counts = {
-            "training images": (len(train_idx), needed if not has_train else train_per_class),
+            "training images": (len(train_idx), needed),
             "testing images": (len(test_idx), test_per_class),
             "training recordings": (len(recordings[digit]["train"]), train_per_class),
             "testing recordings": (len(recordings[digit]["test"]), test_per_class),

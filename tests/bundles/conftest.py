@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import csv
 import os
 import subprocess
 import sys
@@ -27,6 +28,12 @@ TINY = {
     "sw_overlap": "0.25",
 }
 """Top-level overrides that make a bundle run take seconds on a CPU."""
+
+
+def read_csv_rows(path: Path) -> list[dict]:
+    """The rows of a CSV an evaluation or inference wrote, as dicts."""
+    with path.open(newline="") as f:
+        return list(csv.DictReader(f))
 
 
 def config_list(*names: str, bundle: str = "metakd_brats") -> str:

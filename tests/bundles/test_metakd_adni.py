@@ -13,7 +13,14 @@ from monai.bundle import ConfigParser
 
 from metakd_ext.utils import all_subsets, load_checkpoint
 
-from .conftest import BUNDLES, config_list, monai_bundle_run, run_bundle, train_workflow_missing_properties
+from .conftest import (
+    BUNDLES,
+    config_list,
+    monai_bundle_run,
+    read_csv_rows,
+    run_bundle,
+    train_workflow_missing_properties,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -35,11 +42,6 @@ TINY = {
     "missing_warmup_iters": "2",
 }
 """Top-level overrides that make an ADNI bundle run take seconds on a CPU."""
-
-
-def _read(path: Path) -> list[dict]:
-    with path.open(newline="") as f:
-        return list(csv.DictReader(f))
 
 
 @pytest.fixture(scope="module")
@@ -77,14 +79,14 @@ def test_evaluate_every_subset(trained: dict[str, str], tmp_path: Path, repo_roo
         bundle="metakd_adni",
     )
     assert result.returncode == 0, result.stderr[-4000:]
-    rows = _read(out / "per_subject.csv")
+    rows = read_csv_rows(out / "per_subject.csv")
     columns = ["subject", "split", "subset", "available", "label", "prob_CN", "prob_MCI", "prob_AD", "predicted"]
     assert list(rows[0]) == columns
     assert {r["split"] for r in rows} == {"testing"}  # held out by default
     for r in rows:
         assert set(r["subset"].split("+")) <= set(r["available"].split("+"))
         assert sum(float(r[f"prob_{c}"]) for c in ("CN", "MCI", "AD")) == pytest.approx(1.0, abs=1e-4)
-    summary = _read(out / "summary.csv")
+    summary = read_csv_rows(out / "summary.csv")
     assert [s["subset"] for s in summary] == [*all_subsets(MODALITIES), "mean over subsets"]
     assert list(summary[0]) == ["subset", "subjects", "accuracy", "balanced_accuracy", "macro_f1", "macro_auc"]
     markdown = (out / "summary.md").read_text()
@@ -96,7 +98,7 @@ def test_evaluate_every_subset(trained: dict[str, str], tmp_path: Path, repo_roo
 def test_inference_writes_probabilities_for_every_subject(
     trained: dict[str, str], adni_demo_dir: Path, tmp_path: Path, repo_root: Path
 ) -> None:
-    subjects = _read(adni_demo_dir / "subjects.csv")
+    subjects = read_csv_rows(adni_demo_dir / "subjects.csv")
     unlabelled = tmp_path / "new.csv"
     with unlabelled.open("w", newline="") as f:  # a clinic's CSV: no diagnosis column, image paths absolute
         fields = [c for c in subjects[0] if c != "diagnosis"]
@@ -130,7 +132,7 @@ def test_inference_writes_probabilities_for_every_subject(
         bundle="metakd_adni",
     )
     assert result.returncode == 0, result.stderr[-4000:]
-    rows = _read(out / "predictions.csv")
+    rows = read_csv_rows(out / "predictions.csv")
     assert [r["subject"] for r in rows] == [s["subject"] for s in subjects[:6]]
     assert list(rows[0]) == ["subject", "available", "prob_CN", "prob_MCI", "prob_AD", "predicted"]
     for r, s in zip(rows, subjects):

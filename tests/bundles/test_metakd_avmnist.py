@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import csv
 import json
 import re
 import sys
@@ -15,7 +14,14 @@ import torch
 from metakd_ext.data import write_avmnist_datalist
 from metakd_ext.utils import load_checkpoint
 
-from .conftest import BUNDLES, config_list, monai_bundle_run, run_bundle, train_workflow_missing_properties
+from .conftest import (
+    BUNDLES,
+    config_list,
+    monai_bundle_run,
+    read_csv_rows,
+    run_bundle,
+    train_workflow_missing_properties,
+)
 
 pytestmark = pytest.mark.slow
 
@@ -33,11 +39,6 @@ TINY = {
     "missing_warmup_iters": "2",
 }
 """Top-level overrides that make an AV-MNIST bundle run take seconds on a CPU."""
-
-
-def _read(path: Path) -> list[dict]:
-    with path.open(newline="") as f:
-        return list(csv.DictReader(f))
 
 
 def _run(repo_root: Path, names: list[str], overrides: dict[str, str], run_id: str = "training") -> str:
@@ -73,7 +74,7 @@ def trained(avmnist_dir: Path, tmp_path_factory: pytest.TempPathFactory, repo_ro
 
 def test_evaluate_image_audio_and_both(trained: dict[str, str], tmp_path: Path, repo_root: Path) -> None:
     _run(repo_root, ["train.json", "evaluate.json"], {**trained, "output_dir": str(tmp_path)}, run_id="evaluating")
-    summary = {row["subset"]: row for row in _read(tmp_path / "summary.csv")}
+    summary = {row["subset"]: row for row in read_csv_rows(tmp_path / "summary.csv")}
     assert set(summary) == {"image", "audio", "image+audio", "mean over subsets"}
     assert all(row["subjects"] == "30" for row in summary.values())
     assert "held-out `testing` split" in (tmp_path / "summary.md").read_text()
@@ -93,7 +94,7 @@ def test_inference_on_image_only_audio_only_and_both(
         {**trained, "input_csv": str(inputs), "output_dir": str(out)},
         "run",
     )
-    rows = {row["subject"]: row for row in _read(out / "predictions.csv")}
+    rows = {row["subject"]: row for row in read_csv_rows(out / "predictions.csv")}
     assert {k: rows[k]["available"] for k in rows} == {"both": "image+audio", "seen": "image", "heard": "audio"}
     probs = torch.tensor([[float(rows["both"][f"prob_{d}"]) for d in range(10)]])
     assert torch.isclose(probs.sum(), torch.tensor(1.0), atol=1e-4)
