@@ -31,7 +31,7 @@ from metakd_ext.transforms import BratsLabelToRegions, LoadModalities, Normalize
 from metakd_ext.utils import all_subsets, load_checkpoint, subset_mask
 
 
-def _load_cases(data_dir: str, num_cases: int) -> list[tuple[str, torch.Tensor, torch.Tensor]]:
+def load_cases(data_dir: str, num_cases: int) -> list[tuple[str, torch.Tensor, torch.Tensor]]:
     cases = find_brats_cases(data_dir)[:num_cases]
     load, norm, regions = LoadModalities(BRATS_MODALITIES), NormalizeModalityIntensity(), BratsLabelToRegions()
     out = []
@@ -48,7 +48,7 @@ def _evaluate(data_dir, num_cases, net, inferer, subsets, device, amp) -> tuple[
         torch.cuda.synchronize()
     start = time.perf_counter()
     inference = 0.0
-    for _, image, label in _load_cases(data_dir, num_cases):
+    for _, image, label in load_cases(data_dir, num_cases):
         t0 = time.perf_counter()
         with torch.no_grad(), torch.autocast(device.type, enabled=amp):
             logits = inferer(image.to(device), net, subsets=subsets)
@@ -94,7 +94,7 @@ def main() -> None:
         ]
         times["15 plain evaluations"].append((sum(r[0] for r in runs), sum(r[1] for r in runs)))
     name = torch.cuda.get_device_name() if device.type == "cuda" else f"CPU ({torch.get_num_threads()} threads)"
-    shape = tuple(_load_cases(args.data_dir, 1)[0][1].shape[2:])
+    shape = tuple(load_cases(args.data_dir, 1)[0][1].shape[2:])
     print(
         f"device {name}, {args.num_cases} cases of {shape}, 15 subsets, ROI {args.roi}^3, overlap {args.overlap}, "
         f"channels {args.channels}, decoder {args.decoder_channels or args.channels}, AMP {args.amp}, "

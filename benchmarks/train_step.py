@@ -1,6 +1,7 @@
 """Seconds per training iteration and peak memory: MetaKD vs the same network without KD / meta steps vs SegResNet.
 
-Variants: ``metakd_full`` (MetaKD in its warm-up: every modality present, KD and meta steps), ``metakd_drop``
+Variants: ``metakd_full`` (MetaKD in its warm-up: every modality present, KD and first-order meta steps),
+``metakd_unrolled`` (the same with the unrolled, bi-level meta step), ``metakd_drop``
 (MetaKD with random missing modalities per sample: the encoders of dropped modalities do not run), ``plain``
 (the same multi-encoder network, all modalities, no KD, no meta steps) and ``segresnet`` (MONAI's SegResNet on
 the 4-channel input, ``init_filters`` the first U-Net width). Peak memory is the GPU's peak allocation, or on a
@@ -29,7 +30,7 @@ from pathlib import Path
 
 import torch
 
-VARIANTS = ("metakd_full", "metakd_drop", "plain", "segresnet")
+VARIANTS = ("metakd_full", "metakd_unrolled", "metakd_drop", "plain", "segresnet")
 BUNDLE_TRAIN = Path(__file__).resolve().parents[1] / "bundles" / "metakd_brats" / "configs" / "train.json"
 
 
@@ -84,7 +85,8 @@ def run_variant(args: argparse.Namespace) -> dict:
             meta_data_loader=_batches(2, args.batch, args.roi, device),
             meta_interval=args.meta_interval,
             meta_steps=args.meta_steps,
-            missing_warmup_iters=0,
+            missing_warmup_iters=total if args.variant != "metakd_drop" else 0,
+            meta_mode="unrolled" if args.variant == "metakd_unrolled" else "first_order",
             modality_dropout=RandDropModality().set_random_state(0),
         )
     else:
@@ -111,6 +113,30 @@ def run_variant(args: argparse.Namespace) -> dict:
     return {"variant": args.variant, "seconds_per_iter": seconds, "peak_mib": peak}
 
 
+def time_variants(argv: list[str], variants: tuple[str, ...], rounds: int) -> dict[str, dict[str, float]]:
+    """Times ``variants`` with this script's arguments ``argv``, each in its own process, in interleaved rounds.
+
+    Returns:
+        ``{variant: {"seconds_per_iter": median, "peak_mib": median}}``.
+
+    Raises:
+        SystemExit: a variant's process failed (its error output included).
+    """
+    results: dict[str, list[dict]] = {v: [] for v in variants}
+    for _ in range(rounds):
+        for variant in variants:
+            out = subprocess.run(
+                [sys.executable, __file__, *argv, "--variant", variant], capture_output=True, text=True
+            )
+            if out.returncode != 0:
+                raise SystemExit(f"variant {variant} failed:\n{out.stderr[-3000:]}")
+            results[variant].append(json.loads(out.stdout.strip().splitlines()[-1]))
+    return {
+        v: {k: statistics.median(r[k] for r in runs) for k in ("seconds_per_iter", "peak_mib")}
+        for v, runs in results.items()
+    }
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--roi", type=int, default=64, help="cubic crop size")
@@ -130,15 +156,7 @@ def main() -> None:
     if args.variant:
         print(json.dumps(run_variant(args)))
         return
-    results: dict[str, list[dict]] = {v: [] for v in VARIANTS}
-    for _ in range(args.rounds):
-        for variant in VARIANTS:
-            out = subprocess.run(
-                [sys.executable, __file__, *sys.argv[1:], "--variant", variant], capture_output=True, text=True
-            )
-            if out.returncode != 0:
-                raise SystemExit(f"variant {variant} failed:\n{out.stderr[-3000:]}")
-            results[variant].append(json.loads(out.stdout.strip().splitlines()[-1]))
+    results = time_variants(sys.argv[1:], VARIANTS, args.rounds)
     device = (
         torch.cuda.get_device_name() if args.device.startswith("cuda") else f"CPU ({torch.get_num_threads()} threads)"
     )
@@ -146,13 +164,11 @@ def main() -> None:
         f"device {device}, ROI {args.roi}^3, batch {args.batch}, AMP {args.amp}, channels {args.channels}, "
         f"meta step of {args.meta_steps} every {args.meta_interval} iterations, {args.rounds} rounds"
     )
-    base = statistics.median(r["seconds_per_iter"] for r in results["plain"])
-    base_mem = statistics.median(r["peak_mib"] for r in results["plain"])
+    base, base_mem = results["plain"]["seconds_per_iter"], results["plain"]["peak_mib"]
     print("| variant | s / iteration | x plain | peak memory (MiB) | x plain |")
     print("| --- | --- | --- | --- | --- |")
-    for variant in VARIANTS:
-        sec = statistics.median(r["seconds_per_iter"] for r in results[variant])
-        mem = statistics.median(r["peak_mib"] for r in results[variant])
+    for variant, r in results.items():
+        sec, mem = r["seconds_per_iter"], r["peak_mib"]
         print(f"| {variant} | {sec:.3f} | {sec / base:.2f} | {mem:.0f} | {mem / base_mem:.2f} |")
 
 
