@@ -52,6 +52,31 @@ def brats_case_files(case_dir: str | os.PathLike) -> tuple[str, dict[str, Path]]
     return None
 
 
+def _scan_case_folders(root: Path, max_depth: int) -> tuple[dict[str, dict], list[str]]:
+    """(case name -> entry with paths relative to ``root``, a message for each case folder that cannot be used)."""
+    entries: dict[str, dict] = {}
+    problems: list[str] = []
+    pending = [(root, 0)]
+    while pending:
+        folder, depth = pending.pop()
+        found = brats_case_files(folder) if folder != root else None
+        if found is not None:
+            layout, files = found
+            if not any(k in files for k in BRATS_MODALITIES):
+                problems.append(
+                    f"case {folder.name} ({folder}) has a label but no modality file; expected files named "
+                    f"{folder.name}{BRATS_LAYOUTS[layout]['sep']}<modality>.nii.gz. Add them or remove the folder."
+                )
+            elif folder.name in entries:
+                problems.append(f"case name {folder.name} occurs twice below {root}; case names must be unique.")
+            else:
+                entries[folder.name] = {"case": folder.name, **{k: os.path.relpath(p, root) for k, p in files.items()}}
+            continue
+        if depth < max_depth:
+            pending.extend((p, depth + 1) for p in sorted(folder.iterdir()) if p.is_dir())
+    return entries, problems
+
+
 def find_brats_cases(data_dir: str | os.PathLike, max_depth: int = 3) -> list[dict]:
     """Finds the BraTS cases below ``data_dir`` (case folders up to ``max_depth`` levels down).
 
@@ -71,26 +96,9 @@ def find_brats_cases(data_dir: str | os.PathLike, max_depth: int = 3) -> list[di
     root = Path(data_dir)
     if not root.is_dir():
         raise FileNotFoundError(f"data folder {root} does not exist.")
-    entries: dict[str, dict] = {}
-    pending = [(root, 0)]
-    while pending:
-        folder, depth = pending.pop()
-        found = brats_case_files(folder) if folder != root else None
-        if found is not None:
-            layout, files = found
-            if not any(k in files for k in BRATS_MODALITIES):
-                raise ValueError(
-                    f"case {folder.name} ({folder}) has a label but no modality file; expected files named "
-                    f"{folder.name}{BRATS_LAYOUTS[layout]['sep']}<modality>.nii.gz. Add them or remove the folder."
-                )
-            if folder.name in entries:
-                raise ValueError(f"case name {folder.name} occurs twice below {root}; case names must be unique.")
-            entry: dict = {"case": folder.name}
-            entry.update({k: os.path.relpath(p, root) for k, p in files.items()})
-            entries[folder.name] = entry
-            continue
-        if depth < max_depth:
-            pending.extend((p, depth + 1) for p in sorted(folder.iterdir()) if p.is_dir())
+    entries, problems = _scan_case_folders(root, max_depth)
+    if problems:
+        raise ValueError(problems[0])
     if not entries:
         raise ValueError(
             f"no BraTS cases found in {root}: expected case folders <case>/<case>_flair.nii.gz ... (BraTS 2018-2021, "
@@ -192,21 +200,30 @@ def find_inference_inputs(input_dir: str | os.PathLike) -> list[dict]:
     Returns:
         Entries with absolute paths: ``{"case", <modality>: path, ...}`` or ``{"case", "image": path}``.
 
+    Case folders that cannot be used (a label without modality files, a name twice) are skipped with a warning
+    that says why; the others are predicted.
+
     Raises:
         FileNotFoundError: ``input_dir`` does not exist.
-        ValueError: neither case folders nor NIfTI files are found.
+        ValueError: neither usable case folders nor NIfTI files are found (the message lists the folders' problems).
     """
     root = Path(input_dir)
     if not root.is_dir():
         raise FileNotFoundError(f"input folder {root} does not exist.")
     files = sorted(p for p in root.iterdir() if p.is_file() and p.name.endswith(_EXTENSIONS))
-    try:
-        cases = find_brats_cases(root)
-    except ValueError:
-        if not files:
-            raise ValueError(
-                f"nothing to predict in {root}: expected BraTS case folders or 4-channel NIfTI files (<case>.nii.gz)."
-            ) from None
-        return [{"case": p.name.split(".nii")[0], "image": str(p.resolve())} for p in files]
+    entries, problems = _scan_case_folders(root, max_depth=3)
+    for problem in problems:
+        logger.warning(f"skipped: {problem}")
+    if not entries:
+        if files:
+            return [{"case": p.name.split(".nii")[0], "image": str(p.resolve())} for p in files]
+        found = f" The case folders found cannot be used: {' '.join(problems)}" if problems else ""
+        raise ValueError(
+            f"nothing to predict in {root}: expected BraTS case folders or 4-channel NIfTI files "
+            f"(<case>.nii.gz).{found}"
+        )
     keys = (*BRATS_MODALITIES, "label")
+    cases = [entries[k] for k in sorted(entries)]
+    if problems:
+        logger.warning(f"predicting {len(cases)} case(s); {len(problems)} case folder(s) skipped (see above).")
     return [{k: (str((root / v).resolve()) if k in keys else v) for k, v in c.items()} for c in cases]

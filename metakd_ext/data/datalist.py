@@ -159,7 +159,7 @@ def load_datalist(
 
     Raises:
         FileNotFoundError: the JSON does not exist.
-        ValueError: the JSON has no such section.
+        ValueError: the file is not a JSON object, or has no such section.
     """
     path = Path(path)
     content = _read_datalist(path)
@@ -212,6 +212,7 @@ def _read_datalist(path: str | os.PathLike) -> dict:
 
     Raises:
         FileNotFoundError: it does not exist (the message says how to write one).
+        ValueError: it is not a JSON object (the message names the file, line and column).
     """
     path = Path(path)
     if not path.is_file():
@@ -219,4 +220,13 @@ def _read_datalist(path: str | os.PathLike) -> dict:
             f"datalist {path} not found; write one with `python -m metakd_ext datalist brats --data_dir DIR "
             "--output FILE` and pass it as `datalist`."
         )
-    return dict(json.loads(path.read_text()))
+    try:
+        content = json.loads(path.read_text())
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ValueError(
+            f"datalist {path} is not valid JSON ({e}); fix it, or write it again with `python -m metakd_ext "
+            "datalist ...`."
+        ) from e
+    if not isinstance(content, dict):
+        raise ValueError(f"datalist {path} holds a JSON {type(content).__name__}, not an object of sections.")
+    return content

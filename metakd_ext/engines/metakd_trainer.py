@@ -7,6 +7,7 @@ from typing import Any
 
 import torch
 import torch.distributed as dist
+from ignite.engine import Events
 from monai.engines import SupervisedTrainer
 from monai.engines.utils import IterationEvents
 from monai.utils import CommonKeys as Keys
@@ -53,7 +54,8 @@ class MetaKDTrainer(SupervisedTrainer):
             :class:`~metakd_ext.handlers.TeacherElectionHandler` elects them). ``kd_weight`` 0 with
             ``meta_interval`` 0 trains the network with modality dropping alone.
         meta_data_loader: meta-validation batches (a small held-out set, no random augmentation); required
-            when ``meta_interval > 0``. It is cycled.
+            when ``meta_interval > 0``. It is cycled, and starts again with every epoch, so that a run resumed at
+            an epoch boundary draws the same meta batches as the interrupted one.
         meta_optimizer: optimiser of ``weight_learner`` alone (the authors: Adam, lr 1e-2, weight decay 5e-4);
             default exactly that (none for teachers).
         kd_loss: distillation loss; default :class:`~metakd_ext.losses.PairwiseModalityKDLoss` ().
@@ -143,6 +145,7 @@ class MetaKDTrainer(SupervisedTrainer):
         self.missing_warmup_iters = missing_warmup_iters
         self.modality_dropout = modality_dropout or RandDropModality()
         self._meta_iter: Iterator | None = None
+        self.add_event_handler(Events.EPOCH_STARTED, self._restart_meta_batches)
         if dist.is_available() and dist.is_initialized():
             for p in self.weight_learner.parameters():
                 dist.broadcast(p.data, src=0)
@@ -233,6 +236,9 @@ class MetaKDTrainer(SupervisedTrainer):
             engine.state.output["meta_loss"] = engine.meta_step(train_batch=(inputs, targets, mask))
         engine.fire_event(IterationEvents.MODEL_COMPLETED)
         return engine.state.output
+
+    def _restart_meta_batches(self) -> None:
+        self._meta_iter = None
 
     def _next_meta_batch(self) -> dict:
         if self.meta_data_loader is None:

@@ -9,11 +9,13 @@ import torch
 from monai.data import MetaTensor, decollate_batch
 from monai.transforms import Compose, Invertd
 from monai.utils import CommonKeys as Keys
+from monai.utils import convert_to_tensor
 from torch import nn
 
 from metakd_ext.engines.subset_evaluator import SubsetEvaluator
 from metakd_ext.inferers.subset_inferer import SubsetSlidingWindowInferer
 from metakd_ext.metrics.brats_regions import BRATS_REGIONS, brats_region_scores, soft_dice_score
+from metakd_ext.transforms.array import ZeroOutsideForeground
 from metakd_ext.utils.availability import ModalityInputs
 from metakd_ext.utils.enums import BatchKey
 
@@ -26,8 +28,9 @@ class SegmentationSubsetEvaluator(SubsetEvaluator):
     One case per batch: its subsets are predicted together by the sliding-window ``inferer`` (each modality
     encoded once per window on the fast path), the sigmoid thresholded at 0.5, and TC, WT and ET scored with
     :func:`~metakd_ext.metrics.brats_region_scores` (Dice, HD95 in mm from the image's voxel spacing, the ET
-    post-processing). Score columns: ``label_et_voxels``, :data:`~metakd_ext.metrics.SCORE_COLUMNS` and, for the LCKD
-    teacher election (not written to the files), ``soft_dice_<region>`` of the sigmoid.
+    post-processing); nothing is predicted where no modality of the case has signal (outside the head, as
+    ``inference.json`` writes it). Score columns: ``label_et_voxels``, :data:`~metakd_ext.metrics.SCORE_COLUMNS`
+    and, for the LCKD teacher election (not written to the files), ``soft_dice_<region>`` of the sigmoid.
 
     With ``invert`` (the image's spatial preprocessing), each subset's probabilities go back through it, as MONAI's
     ``Invertd`` does (cropping padded back with background, resampling undone by linear interpolation, the
@@ -72,6 +75,7 @@ class SegmentationSubsetEvaluator(SubsetEvaluator):
         super().__init__(device, val_data_loader, network, modality_names, subsets, **kwargs)
         self.inferer = inferer
         self.et_min_voxels = et_min_voxels
+        self.zero_outside_head = ZeroOutsideForeground()
         self.invert = (
             None
             if invert is None
@@ -101,7 +105,10 @@ class SegmentationSubsetEvaluator(SubsetEvaluator):
         if label is None:
             raise ValueError(f"case {case}: no label to score; evaluate labelled cases only (labelled=True).")
         target = label[index]
+        image = inputs[index] if isinstance(inputs, torch.Tensor) else None
         probs = output.float().sigmoid()
+        if image is not None:
+            probs = convert_to_tensor(self.zero_outside_head(probs, image))
         if self.invert is not None:
             probs = self._to_original_grid(probs, inputs, index, case)
         probs = probs.as_tensor().cpu() if isinstance(probs, MetaTensor) else probs.cpu()

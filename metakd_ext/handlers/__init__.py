@@ -2,9 +2,11 @@ from __future__ import annotations
 
 from .checkpoint_saver import FinalModelSaver, SaveWhen, StateDictSaver
 from .modality_weights import ModalityWeightsHandler
+from .non_finite_loss import StopOnNonFiniteLoss
 from .scalar_writer import ScalarWriter
 from .subset_report import SubsetReportWriter
 from .teacher_election import TeacherElectionHandler
+from .training_state import TrainingStateSaver, random_sources
 from .utils import from_engine_channel
 
 __all__ = [
@@ -13,7 +15,10 @@ __all__ = [
     "SaveWhen",
     "ScalarWriter",
     "StateDictSaver",
+    "StopOnNonFiniteLoss",
     "SubsetReportWriter",
     "TeacherElectionHandler",
+    "TrainingStateSaver",
     "from_engine_channel",
+    "random_sources",
 ]

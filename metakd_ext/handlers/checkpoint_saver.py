@@ -87,8 +87,18 @@ class StateDictSaver:
         return out
 
     def save(self) -> None:
-        """Writes the checkpoint now."""
+        """Writes the checkpoint now.
+
+        Raises:
+            FloatingPointError: a state holds NaN or infinite values; nothing is written, the file on disk is kept.
+        """
         content = self.state_dict()
+        spoilt = [f"{name}.{key}" for name, state in content.items() for key in _non_finite_entries(state)]
+        if spoilt:
+            raise FloatingPointError(
+                f"not saving {self.path}: {', '.join(spoilt[:3])}{' ...' if len(spoilt) > 3 else ''} hold NaN or "
+                "infinite values (the training diverged); the checkpoint on disk is kept."
+            )
         atomic_write(self.path, lambda tmp: torch.save(content, tmp))
 
     def __call__(self, engine: Engine) -> None:
@@ -119,6 +129,18 @@ class StateDictSaver:
                 f"(validated epochs: {', '.join(map(str, self.scored_epochs))})"
             )
         return "the key metric was never a number (NaN) in the validated epochs"
+
+
+def _non_finite_entries(state: dict, prefix: str = "") -> list[str]:
+    """The keys of a (nested) state dict whose floating-point tensors hold NaN or infinite values."""
+    out = []
+    for key, value in state.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out += _non_finite_entries(value, f"{name}.")
+        elif isinstance(value, torch.Tensor) and value.is_floating_point() and not bool(torch.isfinite(value).all()):
+            out.append(name)
+    return out
 
 
 class FinalModelSaver:

@@ -10,6 +10,7 @@ from .array import (
     RandDropModality,
     RegionsToBratsLabel,
     SetModalities,
+    ZeroOutsideForeground,
 )
 from .dictionary import (
     AudioMFCCd,
@@ -22,6 +23,7 @@ from .dictionary import (
     RandDropModalityd,
     RegionsToBratsLabeld,
     SetModalitiesd,
+    ZeroOutsideForegroundd,
 )
 
 __all__ = [
@@ -44,4 +46,6 @@ __all__ = [
     "RegionsToBratsLabeld",
     "SetModalities",
     "SetModalitiesd",
+    "ZeroOutsideForeground",
+    "ZeroOutsideForegroundd",
 ]

@@ -10,6 +10,7 @@ import logging
 import os
 import warnings
 from collections.abc import Sequence
+from typing import cast
 
 import numpy as np
 import torch
@@ -19,6 +20,7 @@ from monai.transforms import LoadImage, Randomizable, Transform
 from monai.utils import convert_to_tensor, optional_import
 
 from metakd_ext.utils.availability import apply_modality_mask, infer_modality_mask, subset_mask, subset_name
+from metakd_ext.utils.enums import BadImage, look_up
 
 __all__ = [
     "LoadModalities",
@@ -28,6 +30,7 @@ __all__ = [
     "NormalizeModalityIntensity",
     "BratsLabelToRegions",
     "RegionsToBratsLabel",
+    "ZeroOutsideForeground",
     "NormalizeTabular",
     "AudioMFCC",
 ]
@@ -45,13 +48,18 @@ class LoadModalities(Transform):
     """Loads one image file per modality into a (M, *spatial) image and builds the availability mask.
 
     A modality whose path is None or empty, or (with ``allow_missing_files``) whose file does not exist, is
-    missing: its channel is zero and its mask entry False. All present files must share one grid.
+    missing: its channel is zero and its mask entry False. So is an image whose voxels all have one value (all zero,
+    or a constant that normalisation would turn into zeros), with a warning. All present files must share one grid.
 
     Args:
         modality_names: the M modality names, in channel order (used in messages).
         allow_missing_files: treat a path to a file that does not exist as a missing modality instead of an error.
         reader: image reader for :class:`monai.transforms.LoadImage` (default: chosen by file type).
         dtype: output dtype; None keeps the files' own.
+        bad_image: a file that cannot be read (damaged, truncated, not an image) or has NaN or infinite voxels is
+            an error naming the case and file (``"error"``: training and evaluation, where it would stop the run
+            later or make the loss NaN), or a missing modality with a warning (``"missing"``: inference, which then
+            predicts the case from its other modalities).
 
     Example::
 
@@ -65,11 +73,13 @@ class LoadModalities(Transform):
         allow_missing_files: bool = False,
         reader: str | None = None,
         dtype: np.dtype | type | None = np.float32,
+        bad_image: BadImage | str = BadImage.ERROR,
     ) -> None:
         if len(modality_names) < 1:
             raise ValueError("`modality_names` must name at least one modality.")
         self.modality_names = [str(n) for n in modality_names]
         self.allow_missing_files = allow_missing_files
+        self.bad_image = look_up(BadImage, bad_image, "bad_image")
         self.loader = LoadImage(reader=reader, image_only=True, dtype=dtype)
 
     def __call__(
@@ -86,7 +96,9 @@ class LoadModalities(Transform):
 
         Raises:
             FileNotFoundError: a named file does not exist and ``allow_missing_files`` is False.
-            ValueError: no modality present, wrong number of paths or channels, or files on different grids.
+            ValueError: a file cannot be read (damaged, truncated, not an image) or has non-finite voxels (with
+                ``bad_image="error"``), no modality present, wrong number of paths or channels, or files on
+                different grids.
         """
         if isinstance(paths, (str, os.PathLike)):
             image, mask = self._load_stacked(paths, case)
@@ -104,19 +116,25 @@ class LoadModalities(Transform):
         prefix = _case_prefix(case)
         if not os.path.exists(path):
             raise FileNotFoundError(f"{prefix}image file {path} does not exist.")
-        img = self.loader(path)
+        img = self._read(path, "image", prefix)
+        if img is None:
+            raise ValueError(f"{prefix}the image file {path} cannot be read; it holds every modality of the case.")
         num = len(self.modality_names)
         if img.ndim == 4 and img.shape[-1] == num and img.shape[0] != num:
-            img = img.permute(3, 0, 1, 2)
+            img = cast(MetaTensor, img.permute(3, 0, 1, 2))
         if img.ndim != 4 or img.shape[0] != num:
             raise ValueError(
                 f"{prefix}{path} has shape {tuple(img.shape)}; a stacked image needs {num} channels "
                 f"({', '.join(self.modality_names)}), with an all-zero channel for a missing modality."
             )
-        mask = InferModalityMask()(img)
+        data = img.as_tensor().contiguous()
+        mask = torch.tensor(  # an all-zero channel is how a stacked image says a modality is missing: no warning
+            [bool(data[m].any()) and self._usable(data[m], n, path, prefix) for m, n in enumerate(self.modality_names)]
+        )
         if not bool(mask.any()):
-            raise ValueError(f"{prefix}every channel of {path} is zero; a case needs at least one modality.")
-        return MetaTensor(img.as_tensor().contiguous(), meta=dict(img.meta), applied_operations=[]), mask
+            raise ValueError(f"{prefix}no channel of {path} holds an image; a case needs at least one modality.")
+        data[~mask] = 0
+        return MetaTensor(data, meta=dict(img.meta), applied_operations=[]), mask
 
     def _load_files(self, paths: Sequence[PathLike | None], case: str | None) -> tuple[MetaTensor, torch.Tensor]:
         prefix = _case_prefix(case)
@@ -134,10 +152,13 @@ class LoadModalities(Transform):
                     f"{prefix}{self.modality_names[m]} file {path} does not exist; fix the datalist, or remove the "
                     "entry to treat the modality as missing."
                 )
-            img = self.loader(path)
+            img = self._read(path, self.modality_names[m], prefix)
+            if img is None:
+                continue
             if img.ndim == 4 and img.shape[-1] == 1:
-                img = img[..., 0]
-            arrays[m] = img
+                img = cast(MetaTensor, img[..., 0])
+            if self._usable(img, self.modality_names[m], path, prefix):
+                arrays[m] = img
         if not arrays:
             raise ValueError(
                 f"{prefix}no modality image found (expected one of {self.modality_names}, paths {list(paths)}); "
@@ -162,6 +183,47 @@ class LoadModalities(Transform):
         mask = torch.zeros(len(paths), dtype=torch.bool)
         mask[list(arrays)] = True
         return MetaTensor(stacked, meta=dict(ref.meta), applied_operations=[]), mask
+
+    def _read(self, path: PathLike, modality: str, prefix: str) -> MetaTensor | None:
+        """Reads one file; one that cannot be read is an error naming the case, the modality and the file, or with
+        ``bad_image="missing"`` None and a warning."""
+        try:
+            return self.loader(path)
+        except Exception as e:
+            what = f"cannot read the {modality} file {path} ({type(e).__name__}: {e})"
+            if self.bad_image == BadImage.MISSING:
+                logger.warning(f"{prefix}{what}; {modality} is treated as missing.")
+                return None
+            raise ValueError(
+                f"{prefix}{what}. The file is damaged or truncated (copy it again) or not an image; remove its entry "
+                f"to treat {modality} as missing."
+            ) from e
+
+    def _usable(self, img: torch.Tensor, modality: str, path: PathLike, prefix: str) -> bool:
+        """Whether one modality's (*spatial) image counts as present: finite and not of one value.
+
+        Raises:
+            ValueError: non-finite voxels with ``bad_image="error"``.
+        """
+        finite = torch.isfinite(img)
+        if not bool(finite.all()):
+            bad = int((~finite).sum())
+            what = f"the {modality} image of {path} has {bad} NaN or infinite voxels of {img.numel()}"
+            if self.bad_image == BadImage.ERROR:
+                raise ValueError(
+                    f"{prefix}{what}; training on it makes the loss NaN. Fix or re-export the file, or remove its "
+                    f"entry from the datalist to treat {modality} as missing."
+                )
+            logger.warning(f"{prefix}{what}; {modality} is treated as missing.")
+            return False
+        low, high = torch.aminmax(img)
+        if bool(low == high):
+            logger.warning(
+                f"{prefix}every voxel of the {modality} image of {path} is {float(low):g}; {modality} is treated as "
+                "missing (normalisation would make it all zero)."
+            )
+            return False
+        return True
 
 
 class RandDropModality(Randomizable, Transform):
@@ -385,6 +447,33 @@ class RegionsToBratsLabel(Transform):
         label[regions[0:1]] = 1
         label[regions[2:3]] = self.et_label
         return label
+
+
+class ZeroOutsideForeground(Transform):
+    """Zeroes a prediction wherever the image has no signal in any modality: nothing is labelled outside the head.
+
+    BraTS volumes are skull-stripped, with background exactly 0, which the intensity normalisation keeps at 0; a
+    network trained on crops of the head sees background only at a crop's edge, and can label it at inference on
+    the whole volume. Apply it on the network's grid, before the prediction goes back to the file's grid.
+    """
+
+    def __call__(self, img: NdarrayOrTensor, image: NdarrayOrTensor | None = None) -> NdarrayOrTensor:
+        """``img`` (C, *spatial), a prediction, times the foreground of ``image`` (M, *spatial): where any channel
+        is non-zero.
+
+        Raises:
+            ValueError: no ``image``, or the two on different grids.
+        """
+        if image is None:
+            raise ValueError("`image` is required: the (M, *spatial) image whose foreground keeps the prediction.")
+        if tuple(img.shape[1:]) != tuple(image.shape[1:]):
+            raise ValueError(
+                f"the prediction {tuple(img.shape)} and the image {tuple(image.shape)} must share a grid; mask "
+                "before the prediction is inverted to the file's grid."
+            )
+        foreground = convert_to_tensor(image, track_meta=False).ne(0).any(0, keepdim=True)
+        out = convert_to_tensor(img, track_meta=isinstance(img, MetaTensor))
+        return out * foreground.to(device=out.device, dtype=out.dtype)
 
 
 class NormalizeTabular(Transform):

@@ -15,7 +15,7 @@ from monai.config import KeysCollection
 from monai.transforms import MapTransform, Randomizable
 
 from metakd_ext.utils.availability import apply_modality_mask
-from metakd_ext.utils.enums import BatchKey
+from metakd_ext.utils.enums import BadImage, BatchKey
 
 from .array import (
     AudioMFCC,
@@ -27,6 +27,7 @@ from .array import (
     RandDropModality,
     RegionsToBratsLabel,
     SetModalities,
+    ZeroOutsideForeground,
     _case_prefix,
 )
 
@@ -38,6 +39,7 @@ __all__ = [
     "NormalizeModalityIntensityd",
     "BratsLabelToRegionsd",
     "RegionsToBratsLabeld",
+    "ZeroOutsideForegroundd",
     "NormalizeTabulard",
     "AudioMFCCd",
     "FillMissingModalitiesd",
@@ -55,6 +57,8 @@ __all__ = [
     "BratsLabelToRegionsDict",
     "RegionsToBratsLabelD",
     "RegionsToBratsLabelDict",
+    "ZeroOutsideForegroundD",
+    "ZeroOutsideForegroundDict",
     "NormalizeTabularD",
     "NormalizeTabularDict",
     "FillMissingModalitiesD",
@@ -77,6 +81,7 @@ class LoadModalitiesd(MapTransform):
         case_key: key of the case name, used in messages.
         allow_missing_files: see :class:`metakd_ext.transforms.LoadModalities`.
         reader: image reader for MONAI's ``LoadImage``.
+        bad_image: ``"error"`` or ``"missing"``; see :class:`metakd_ext.transforms.LoadModalities`.
     """
 
     def __init__(
@@ -87,9 +92,10 @@ class LoadModalitiesd(MapTransform):
         case_key: str = BatchKey.CASE,
         allow_missing_files: bool = False,
         reader: str | None = None,
+        bad_image: BadImage | str = BadImage.ERROR,
     ) -> None:
         super().__init__(keys, allow_missing_keys=True)
-        self.loader = LoadModalities([str(k) for k in self.keys], allow_missing_files, reader)
+        self.loader = LoadModalities([str(k) for k in self.keys], allow_missing_files, reader, bad_image=bad_image)
         self.output_key = str(output_key)
         self.mask_key = str(mask_key)
         self.case_key = str(case_key)
@@ -233,6 +239,27 @@ class RegionsToBratsLabeld(MapTransform):
         return d
 
 
+class ZeroOutsideForegroundd(MapTransform):
+    """Dictionary version of :class:`metakd_ext.transforms.ZeroOutsideForeground`: zeroes ``keys`` (predictions)
+    where the image under ``source_key`` has no signal in any channel.
+
+    Args:
+        keys: the prediction key(s).
+        source_key: the (M, *spatial) image on the predictions' grid.
+    """
+
+    def __init__(self, keys: KeysCollection, source_key: str = BatchKey.IMAGE) -> None:
+        super().__init__(keys)
+        self.source_key = str(source_key)
+        self.masker = ZeroOutsideForeground()
+
+    def __call__(self, data: Mapping[Hashable, object]) -> dict[Hashable, object]:
+        d = dict(data)
+        for key in self.key_iterator(d):
+            d[key] = self.masker(d[key], d[self.source_key])  # type: ignore[arg-type]
+        return d
+
+
 class NormalizeTabulard(MapTransform):
     """Dictionary version of :class:`metakd_ext.transforms.NormalizeTabular`, one key per tabular modality.
 
@@ -368,6 +395,7 @@ InferModalityMaskD = InferModalityMaskDict = InferModalityMaskd
 NormalizeModalityIntensityD = NormalizeModalityIntensityDict = NormalizeModalityIntensityd
 BratsLabelToRegionsD = BratsLabelToRegionsDict = BratsLabelToRegionsd
 RegionsToBratsLabelD = RegionsToBratsLabelDict = RegionsToBratsLabeld
+ZeroOutsideForegroundD = ZeroOutsideForegroundDict = ZeroOutsideForegroundd
 NormalizeTabularD = NormalizeTabularDict = NormalizeTabulard
 FillMissingModalitiesD = FillMissingModalitiesDict = FillMissingModalitiesd
 AudioMFCCD = AudioMFCCDict = AudioMFCCd

@@ -15,11 +15,14 @@ from .availability import (
     subset_name,
 )
 from .checkpoint import load_bundle_checkpoint, load_checkpoint
-from .enums import BatchKey, KDDistance, MetaMode, PairReduction, StrEnum, WeightInit, look_up
-from .io import atomic_write, atomic_write_text, csv_text, save_nifti
+from .enums import BadImage, BatchKey, KDDistance, MetaMode, PairReduction, StrEnum, WeightInit, look_up
+from .errors import end_errors_with_cause, root_cause
+from .io import atomic_write, atomic_write_text, csv_text, remove_stale_temporaries, save_nifti
+from .run_checks import check_batch_size, check_output_dir, check_training_run
 
 __all__ = [
     "AVAILABLE",
+    "BadImage",
     "BatchKey",
     "KDDistance",
     "MetaMode",
@@ -32,14 +35,20 @@ __all__ = [
     "atomic_write",
     "atomic_write_text",
     "batch_size_of",
+    "check_batch_size",
     "check_modality_mask",
+    "check_output_dir",
+    "check_training_run",
     "csv_text",
+    "end_errors_with_cause",
     "infer_modality_mask",
     "load_bundle_checkpoint",
     "load_checkpoint",
     "look_up",
     "parse_subsets",
+    "remove_stale_temporaries",
     "resolve_modality_mask",
+    "root_cause",
     "save_nifti",
     "subset_mask",
     "subset_masks",

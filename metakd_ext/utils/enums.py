@@ -6,6 +6,7 @@ from enum import Enum
 from typing import TypeVar
 
 __all__ = [
+    "BadImage",
     "StrEnum",
     "BatchKey",
     "KDDistance",
@@ -74,6 +75,13 @@ class TeacherVote(StrEnum):
 
     UNION = "union"
     MAJORITY = "majority"
+
+
+class BadImage(StrEnum):
+    """What loading does with a modality file that cannot be read or has NaN or infinite voxels."""
+
+    ERROR = "error"
+    MISSING = "missing"
 
 
 class WeightInit(StrEnum):

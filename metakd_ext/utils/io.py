@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import os
+import re
 import tempfile
 from collections.abc import Callable, Sequence
 from pathlib import Path
@@ -12,7 +14,11 @@ from pathlib import Path
 import nibabel as nib
 import numpy as np
 
-__all__ = ["atomic_write", "atomic_write_text", "csv_text", "save_nifti"]
+__all__ = ["atomic_write", "atomic_write_text", "csv_text", "remove_stale_temporaries", "save_nifti"]
+
+logger = logging.getLogger("metakd")
+# the temporary name atomic_write gives: "." + the file's name + "." + 8 random characters + ".tmp" + its extensions
+_TEMPORARY = re.compile(r"^\..+\.[A-Za-z0-9_]{8}\.tmp(\..+)?$")
 
 
 def atomic_write(path: str | os.PathLike, write: Callable[[str], object]) -> None:
@@ -36,6 +42,25 @@ def atomic_write(path: str | os.PathLike, write: Callable[[str], object]) -> Non
         if os.path.exists(tmp):
             os.remove(tmp)
         raise
+
+
+def remove_stale_temporaries(folder: str | os.PathLike) -> list[Path]:
+    """Removes the temporary files that :func:`atomic_write` leaves in ``folder`` when its process is killed while
+    writing (hidden ``.model.pt.xxxxxxxx.tmp.pt``, often empty); logs each one. Call it before a run writes there.
+
+    Returns:
+        The removed files.
+    """
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    removed = []
+    for path in sorted(folder.iterdir()):
+        if path.is_file() and _TEMPORARY.match(path.name):
+            path.unlink(missing_ok=True)  # another process of a multi-GPU run may have removed it first
+            logger.warning(f"removed {path} ({path.name}): a file left half-written by an interrupted run")
+            removed.append(path)
+    return removed
 
 
 def atomic_write_text(path: str | os.PathLike, text: str) -> None:

@@ -7,7 +7,10 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 from monai.bundle import ConfigWorkflow
+
+from metakd_ext.networks import ModalityWeightLearner, MultiEncoderUNet
 
 BUNDLES = Path(__file__).resolve().parents[2] / "bundles"
 BUNDLE = BUNDLES / "metakd_brats"
@@ -28,6 +31,8 @@ TINY = {
     "sw_overlap": "0.25",
 }
 """Top-level overrides that make a bundle run take seconds on a CPU."""
+CHANNELS = "[4,8,16]"
+"""The widths of the untrained network of :func:`ckpt_dir`."""
 
 
 def read_csv_rows(path: Path) -> list[dict]:
@@ -87,6 +92,16 @@ def train_workflow_missing_properties(bundle: str, dataset_dir: Path) -> list:
     )
     workflow.initialize()
     return list(workflow.check_properties() or [])
+
+
+@pytest.fixture(scope="module")
+def ckpt_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A checkpoint of an untrained tiny network (widths :data:`CHANNELS`): enough to check what the configs write."""
+    out = tmp_path_factory.mktemp("models")
+    torch.manual_seed(0)
+    net = MultiEncoderUNet(channels=(4, 8, 16))
+    torch.save({"model": net.state_dict(), "weight_learner": ModalityWeightLearner(4).state_dict()}, out / "model.pt")
+    return out
 
 
 @pytest.fixture()

@@ -12,25 +12,13 @@ import torch
 
 from metakd_ext.data import stack_brats_case
 from metakd_ext.metrics import dice_score, hd95_score
-from metakd_ext.networks import ModalityWeightLearner, MultiEncoderUNet
 from metakd_ext.transforms import BratsLabelToRegions
 
-from .conftest import config_list, monai_bundle_run
+from .conftest import CHANNELS, config_list, monai_bundle_run
 
 pytestmark = pytest.mark.slow
 
-CHANNELS = "[4,8,16]"
 MODALITIES = ("flair", "t1", "t1ce", "t2")
-
-
-@pytest.fixture(scope="module")
-def ckpt_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """A checkpoint of an untrained tiny network: enough to check what the configs write."""
-    out = tmp_path_factory.mktemp("models")
-    torch.manual_seed(0)
-    net = MultiEncoderUNet(channels=(4, 8, 16))
-    torch.save({"model": net.state_dict(), "weight_learner": ModalityWeightLearner(4).state_dict()}, out / "model.pt")
-    return out
 
 
 def _evaluate(repo_root: Path, overrides: dict[str, str]):
@@ -180,6 +168,11 @@ def test_infer_real_case_without_t1ce(brats18_dir, tmp_path, repo_root, ckpt_dir
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert f"case {case}: modalities flair, t1, t2; missing t1ce" in result.stdout + result.stderr
     _check_prediction(tmp_path / "out" / f"{case}_seg.nii.gz", inputs / case / f"{case}_flair.nii.gz")
+    pred = np.asarray(nib.load(tmp_path / "out" / f"{case}_seg.nii.gz").dataobj)
+    head = np.zeros(pred.shape, bool)
+    for m in ("flair", "t1", "t2"):
+        head |= np.asarray(nib.load(inputs / case / f"{case}_{m}.nii.gz").dataobj) != 0
+    assert pred.any() and not pred[~head].any()  # an untrained network labels much; nothing outside the head
 
     stacked = tmp_path / "stacked"
     stack_brats_case(inputs / case, stacked / f"{case}.nii.gz")

@@ -7,7 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from metakd_ext.data import evaluation_split, find_brats_cases, load_datalist, split_cases, write_brats_datalist
+from metakd_ext.data import (
+    evaluation_split,
+    find_brats_cases,
+    find_inference_inputs,
+    load_datalist,
+    split_cases,
+    write_brats_datalist,
+)
 
 REAL_CASES = 8
 
@@ -113,3 +120,15 @@ def test_label_without_modality(tmp_path: Path) -> None:
     _touch_case(tmp_path, "Brats18_X", ["seg"])
     with pytest.raises(ValueError, match="case Brats18_X .* has a label but no modality file"):
         find_brats_cases(tmp_path)
+
+
+def test_inference_folder_predicts_good_cases_and_says_why_others_are_skipped(tmp_path: Path, caplog) -> None:
+    _touch_case(tmp_path, "Brats18_Good", ["flair", "t1"])
+    _touch_case(tmp_path, "Brats18_Bad", ["seg"])
+    entries = find_inference_inputs(tmp_path)
+    assert [e["case"] for e in entries] == ["Brats18_Good"] and Path(entries[0]["flair"]).is_absolute()
+    assert "skipped: case Brats18_Bad" in caplog.text and "has a label but no modality file" in caplog.text
+    assert "predicting 1 case(s); 1 case folder(s) skipped" in caplog.text
+    shutil.rmtree(tmp_path / "Brats18_Good")
+    with pytest.raises(ValueError, match=r"nothing to predict .* cannot be used: case Brats18_Bad .* no modality"):
+        find_inference_inputs(tmp_path)

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from metakd_ext.data import cross_validation_datalists
+from metakd_ext.data import cross_validation_datalists, load_datalist
 
 
 def _datalist(tmp_path: Path) -> Path:
@@ -38,3 +38,13 @@ def test_every_labelled_case_is_held_out_once(tmp_path: Path) -> None:
 def test_fold_count_is_checked(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="`folds` must be from 2 to the 8 labelled cases"):
         cross_validation_datalists(_datalist(tmp_path), 9)
+
+
+def test_malformed_datalist_names_the_file(tmp_path) -> None:
+    bad = tmp_path / "datalist.json"
+    bad.write_text('{"training": [{"case": "A",}]}')
+    with pytest.raises(ValueError, match=r"datalist .*datalist.json is not valid JSON \(.*line 1 column"):
+        load_datalist(bad, "training")
+    bad.write_text("[1, 2]")
+    with pytest.raises(ValueError, match="holds a JSON list, not an object"):
+        load_datalist(bad, "training")

@@ -109,3 +109,16 @@ def test_no_qualifying_epoch_leaves_the_final_weights_as_model(tmp_path, caplog,
         weight = _run_with_validation(tmp_path, dice_by_epoch, epochs=3, min_epoch=3)
     assert weight("model.pt") == weight("model_final.pt") == 3.0
     assert "model.pt holds the final weights (epoch 3): " + reason in caplog.text
+
+
+def test_non_finite_weights_are_never_saved(tmp_path) -> None:
+    net = torch.nn.Linear(2, 2)
+    saver = StateDictSaver(tmp_path, {"model": net}, "model.pt", when="epoch")
+    saver.save()
+    before = (tmp_path / "model.pt").read_bytes()
+    with torch.no_grad():
+        net.bias[1] = float("nan")
+    with pytest.raises(FloatingPointError, match=r"not saving .*model.pt: model.bias hold NaN or infinite values"):
+        saver.save()
+    assert (tmp_path / "model.pt").read_bytes() == before
+    assert [p.name for p in tmp_path.iterdir()] == ["model.pt"]

@@ -12,6 +12,7 @@ from metakd_ext.transforms import (
     NormalizeModalityIntensity,
     RandDropModality,
     SetModalities,
+    ZeroOutsideForeground,
 )
 
 NAMES = ["flair", "t1", "t1ce", "t2"]
@@ -106,23 +107,82 @@ def _write(path, array, affine=None) -> str:
     return str(path)
 
 
+def _volume(value: int, shape=(4, 5, 6)) -> np.ndarray:
+    """A volume with a background of 0 and ``value`` inside."""
+    out = np.zeros(shape, np.int16)
+    out[1:3, 1:4, 1:5] = value
+    return out
+
+
 def test_load_modalities(tmp_path) -> None:
-    a = _write(tmp_path / "a.nii.gz", np.ones((4, 5, 6), np.int16))
-    c = _write(tmp_path / "c.nii.gz", np.full((4, 5, 6), 2, np.int16))
+    a = _write(tmp_path / "a.nii.gz", _volume(1))
+    c = _write(tmp_path / "c.nii.gz", _volume(2))
     image, mask = LoadModalities(NAMES)([a, None, c, ""])
     assert image.shape == (4, 4, 5, 6) and mask.tolist() == [True, False, True, False]
-    assert image[1].abs().sum() == 0 and image[2].min() == 2
+    assert image[1].abs().sum() == 0 and image[2].max() == 2
     assert image.affine.shape == (4, 4)
     gone = str(tmp_path / "gone.nii.gz")
     with pytest.raises(FileNotFoundError, match="case K: t1 file .*gone.nii.gz does not exist"):
         LoadModalities(NAMES)([a, gone, None, None], case="K")
     _, mask = LoadModalities(NAMES, allow_missing_files=True)([a, gone, None, None])
     assert mask.tolist() == [True, False, False, False]
-    bad = _write(tmp_path / "b.nii.gz", np.ones((4, 5, 7), np.int16))
+    bad = _write(tmp_path / "b.nii.gz", _volume(1, (4, 5, 7)))
     with pytest.raises(ValueError, match=r"case K: t1ce has shape \(4, 5, 7\) but flair has \(4, 5, 6\)"):
         LoadModalities(NAMES)([a, None, bad, None], case="K")
     with pytest.raises(ValueError, match="case K: no modality image found"):
         LoadModalities(NAMES)([None, None, None, None], case="K")
+
+
+def test_load_modalities_non_finite_voxels_are_an_error_or_missing(tmp_path, caplog) -> None:
+    a = _write(tmp_path / "a.nii.gz", _volume(1))
+    nan = _volume(1).astype(np.float32)
+    nan[2, 2, 2] = np.nan
+    b = _write(tmp_path / "K_t1.nii.gz", nan)
+    with pytest.raises(ValueError, match=r"case K: the t1 image of .*K_t1.nii.gz has 1 NaN or infinite voxels"):
+        LoadModalities(NAMES)([a, b, None, None], case="K")
+    inf = np.full((4, 5, 6), np.inf, np.float32)
+    c = _write(tmp_path / "K_t1ce.nii.gz", inf)
+    image, mask = LoadModalities(NAMES, bad_image="missing")([a, b, c, None], case="K")
+    assert mask.tolist() == [True, False, False, False] and image[1:].abs().sum() == 0
+    assert "case K: the t1 image" in caplog.text and "t1 is treated as missing" in caplog.text
+    assert "t1ce is treated as missing" in caplog.text
+    with pytest.raises(ValueError, match="`bad_image` must be one of"):
+        LoadModalities(NAMES, bad_image="ignore")
+
+
+def test_load_modalities_volume_of_one_value_is_missing(tmp_path, caplog) -> None:
+    a = _write(tmp_path / "a.nii.gz", _volume(1))
+    flat = _write(tmp_path / "flat.nii.gz", np.full((4, 5, 6), 7, np.int16))
+    zero = _write(tmp_path / "zero.nii.gz", np.zeros((4, 5, 6), np.int16))
+    image, mask = LoadModalities(NAMES)([a, flat, zero, None], case="K")
+    assert mask.tolist() == [True, False, False, False] and image[1:].abs().sum() == 0
+    assert "every voxel of the t1 image of" in caplog.text and "is 7; t1 is treated as missing" in caplog.text
+    assert "every voxel of the t1ce image" in caplog.text
+    with pytest.raises(ValueError, match="case K: no modality image found"):
+        LoadModalities(NAMES)([flat, None, None, None], case="K")
+
+
+def test_load_modalities_unreadable_file_names_case_and_file(tmp_path, caplog) -> None:
+    a = _write(tmp_path / "a.nii.gz", _volume(1))
+    whole = (tmp_path / "a.nii.gz").read_bytes()
+    cut = tmp_path / "K_t2.nii.gz"
+    cut.write_bytes(whole[: len(whole) // 2])  # a truncated copy
+    with pytest.raises(ValueError, match=r"case K: cannot read the t2 file .*K_t2.nii.gz \(.*\)\. The file is damaged"):
+        LoadModalities(NAMES)([a, None, None, str(cut)], case="K")
+    _, mask = LoadModalities(NAMES, bad_image="missing")([a, None, None, str(cut)], case="K")
+    assert mask.tolist() == [True, False, False, False]
+    assert "cannot read the t2 file" in caplog.text and "t2 is treated as missing" in caplog.text
+
+
+def test_load_stacked_zero_channel_is_silent_and_flat_channel_missing(tmp_path, caplog) -> None:
+    shape = (3, 5, 6)
+    stacked = np.stack(
+        [_volume(1, shape), np.zeros(shape, np.int16), np.full(shape, 3, np.int16), _volume(2, shape)], -1
+    )
+    path = _write(tmp_path / "K.nii.gz", stacked)
+    image, mask = LoadModalities(NAMES)(path, case="K")
+    assert mask.tolist() == [True, False, False, True] and image[2].abs().sum() == 0
+    assert "t1ce image" in caplog.text and "t1 image" not in caplog.text
 
 
 def test_rand_drop_keeps_at_most_max_kept() -> None:
@@ -132,3 +192,16 @@ def test_rand_drop_keeps_at_most_max_kept() -> None:
     assert int(drop(torch.tensor([1, 0, 1, 0]).bool()).sum()) in (1, 2)
     with pytest.raises(ValueError, match="`max_kept` must be >= 1"):
         RandDropModality(max_kept=0)
+
+
+def test_zero_outside_foreground() -> None:
+    image = torch.zeros(4, 3, 3, 3)
+    image[0, 1, 1, 1] = -0.5  # normalised intensities can be negative: foreground is any non-zero channel
+    image[3, 0, 0, 0] = 2.0
+    pred = torch.ones(3, 3, 3, 3)
+    out = ZeroOutsideForeground()(pred, image)
+    assert out.sum() == 6 and out[:, 1, 1, 1].tolist() == [1, 1, 1] and out[:, 0, 0, 0].tolist() == [1, 1, 1]
+    with pytest.raises(ValueError, match="must share a grid"):
+        ZeroOutsideForeground()(pred, torch.zeros(4, 3, 3, 2))
+    with pytest.raises(ValueError, match="`image` is required"):
+        ZeroOutsideForeground()(pred)

@@ -3,7 +3,7 @@ from __future__ import annotations
 import torch
 from monai.transforms import Compose
 
-from metakd_ext.transforms import InferModalityMaskd, RandDropModalityd, SetModalitiesd
+from metakd_ext.transforms import InferModalityMaskd, RandDropModalityd, SetModalitiesd, ZeroOutsideForegroundd
 
 NAMES = ["flair", "t1", "t1ce", "t2"]
 
@@ -27,3 +27,10 @@ def test_set_and_infer_dict() -> None:
     d = SetModalitiesd("image", "t1+t2", NAMES)(d)
     assert d["modality_mask"].tolist() == [False, True, False, True]
     assert InferModalityMaskd("image", mask_key="m")(d)["m"].tolist() == [False, True, False, True]
+
+
+def test_zero_outside_foreground_dict() -> None:
+    image = torch.zeros(4, 2, 2, 2)
+    image[1, 0, 0, 0] = 1.0
+    out = ZeroOutsideForegroundd(keys="pred")({"pred": torch.ones(3, 2, 2, 2), "image": image})
+    assert out["pred"].sum() == 3 and out["pred"][:, 0, 0, 0].tolist() == [1, 1, 1]

@@ -1,0 +1,256 @@
+"""The full training state, written atomically every few epochs, and a run that resumes from it."""
+
+from __future__ import annotations
+
+import logging
+import os
+import random
+import shutil
+import time
+from collections.abc import Iterator, Mapping, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+import torch.distributed as dist
+from ignite.engine import Engine, Events
+
+from metakd_ext.handlers.checkpoint_saver import StateDictSaver
+from metakd_ext.utils.io import atomic_write
+
+__all__ = ["TrainingStateSaver", "random_sources"]
+
+_PACKAGES = ("monai", "metakd_ext")
+
+
+def random_sources(objects: Sequence[object]) -> list[np.random.RandomState]:
+    """The numpy random states (``.R``) of every MONAI-style randomizable object in ``objects`` and inside them
+    (the transforms of a ``Compose``, the array transform inside a dictionary transform), in a fixed order."""
+    found: list[np.random.RandomState] = []
+    seen: set[int] = set()
+
+    def walk(obj: object) -> None:
+        if id(obj) in seen or isinstance(obj, (str, bytes, torch.Tensor, np.ndarray)):
+            return
+        seen.add(id(obj))
+        if isinstance(obj, (list, tuple)):
+            for item in obj:
+                walk(item)
+            return
+        if not type(obj).__module__.startswith(_PACKAGES) or not hasattr(obj, "__dict__"):
+            return
+        state = getattr(obj, "R", None)
+        if isinstance(state, np.random.RandomState) and id(state) not in seen:
+            seen.add(id(state))
+            found.append(state)
+        for key, value in vars(obj).items():
+            if not key.startswith("__"):
+                walk(value)
+
+    for obj in objects:
+        walk(obj)
+    return found
+
+
+def _numpy_state(state: Any) -> dict:
+    """A numpy ``get_state()`` tuple as tensors and numbers (loadable with ``weights_only=True``)."""
+    kind, keys, pos, has_gauss, gauss = state
+    return {"kind": kind, "keys": torch.from_numpy(keys.astype(np.int64)), "pos": pos, "has_gauss": has_gauss,
+            "gauss": gauss}  # fmt: skip
+
+
+def _numpy_tuple(saved: dict) -> tuple:
+    """The inverse of :func:`_numpy_state`."""
+    return (saved["kind"], saved["keys"].numpy().astype(np.uint32), saved["pos"], saved["has_gauss"], saved["gauss"])
+
+
+def _rank() -> int:
+    return dist.get_rank() if dist.is_available() and dist.is_initialized() else 0
+
+
+class TrainingStateSaver:
+    """Writes everything a run needs to continue, every ``interval`` epochs and at its last epoch, and resumes
+    from it.
+
+    The file (``save_dir/filename``, written atomically) holds the state dicts of ``save_dict`` (network, weight
+    learner, optimisers, learning-rate scheduler), the trainer's epoch and iteration, its AMP gradient scaler, the
+    best-checkpoint saver's record (best metric and epoch, so a resumed run does not replace a better
+    ``model.pt``), and the random states: torch (CPU and CUDA), numpy, Python, and those of the randomizable
+    objects in ``random_objects`` (the training and meta-validation transforms, the modality dropout). A run
+    resumed from it at an epoch boundary replays the interrupted run: same epochs, same weights learner, same
+    schedule, the same weights at the end on the same machine.
+
+    Without ``resume`` a run that finds an earlier run's files in ``save_dir`` (``model.pt``, ``model_final.pt``,
+    this file) moves them into ``save_dir/previous/<time>/`` first and logs it: nothing trained before is lost.
+    With ``resume`` a missing or finished state is an error that says so.
+
+    Attach it after the validation handler, so that the state it writes includes that epoch's validation. In a
+    multi-process run every process loads the state and only the first writes it.
+
+    Args:
+        save_dir: folder of the state (the bundle's ``ckpt_dir``).
+        save_dict: name -> object with ``state_dict()`` / ``load_state_dict()``; None entries are left out (LCKD
+            has no meta optimiser).
+        best: the ``"best"`` :class:`StateDictSaver` of the validation, whose record is saved and restored.
+        random_objects: objects whose randomizable parts' states are saved (transforms, ``RandDropModality``).
+        interval: epochs between writes; the last epoch is always written.
+        resume: continue from the saved state instead of starting anew.
+        filename: file name of the state.
+        logger_name: name of the Python logger.
+    """
+
+    def __init__(
+        self,
+        save_dir: str | os.PathLike,
+        save_dict: Mapping[str, Any],
+        best: StateDictSaver | None = None,
+        random_objects: Sequence[object] = (),
+        interval: int = 1,
+        resume: bool = False,
+        filename: str = "train_state.pt",
+        logger_name: str = "metakd",
+    ) -> None:
+        if interval < 1:
+            raise ValueError(f"`interval` must be >= 1, got {interval}.")
+        save_dict = {name: obj for name, obj in save_dict.items() if obj is not None}
+        for name, obj in save_dict.items():
+            if not (hasattr(obj, "state_dict") and hasattr(obj, "load_state_dict")):
+                raise ValueError(f"`save_dict[{name!r}]` has no state_dict() / load_state_dict().")
+        self.save_dir = Path(save_dir)
+        self.save_dict = dict(save_dict)
+        self.best = best
+        self.random_objects = list(random_objects)
+        self.interval = interval
+        self.resume = bool(resume)
+        self.filename = filename
+        self.logger = logging.getLogger(logger_name)
+
+    @property
+    def path(self) -> Path:
+        return self.save_dir / self.filename
+
+    def attach(self, engine: Engine) -> None:
+        """Registers the handler on the trainer."""
+        engine.add_event_handler(Events.STARTED, self.start)
+        engine.add_event_handler(Events.EPOCH_COMPLETED, self)
+
+    def _modules(self) -> Iterator[tuple[str, Any]]:
+        for name, obj in self.save_dict.items():
+            if isinstance(obj, (torch.nn.DataParallel, torch.nn.parallel.DistributedDataParallel)):
+                obj = obj.module
+            yield name, obj
+
+    def state(self, engine: Engine) -> dict:
+        """The content of the state file for ``engine`` now."""
+        scaler = getattr(engine, "scaler", None)
+        py_version, py_state, py_gauss = random.getstate()
+        return {
+            "epoch": engine.state.epoch,
+            "iteration": engine.state.iteration,
+            "objects": {name: obj.state_dict() for name, obj in self._modules()},
+            "scaler": scaler.state_dict() if scaler is not None else None,
+            "best": (
+                None
+                if self.best is None
+                else {
+                    "best_metric": self.best.best_metric,
+                    "best_epoch": self.best.best_epoch,
+                    "scored_epochs": list(self.best.scored_epochs),
+                }
+            ),
+            "rng": {
+                "torch": torch.get_rng_state(),
+                "cuda": torch.cuda.get_rng_state_all() if torch.cuda.is_available() else [],
+                "numpy": _numpy_state(np.random.get_state()),
+                "python": {"version": py_version, "state": list(py_state), "gauss": py_gauss},
+                "objects": [_numpy_state(s.get_state()) for s in random_sources(self.random_objects)],
+            },
+        }
+
+    def __call__(self, engine: Engine) -> None:
+        """Writes the state at the end of every ``interval``-th and of the last epoch (first process only)."""
+        epoch = engine.state.epoch
+        if _rank() != 0 or not (epoch % self.interval == 0 or epoch == engine.state.max_epochs):
+            return
+        content = self.state(engine)
+        atomic_write(self.path, lambda tmp: torch.save(content, tmp))
+        self.logger.info(f"epoch {epoch}: saved the training state {self.path} (resume with --resume True)")
+
+    def start(self, engine: Engine) -> None:
+        """At the start of a run: resume from the state, or move an earlier run's files aside."""
+        if self.resume:
+            self.load(engine)
+        elif _rank() == 0:
+            self._move_earlier_run()
+
+    def _move_earlier_run(self) -> None:
+        names = [self.filename] + ([self.best.filename, "model_final.pt"] if self.best is not None else [])
+        earlier = [self.save_dir / n for n in dict.fromkeys(names) if (self.save_dir / n).is_file()]
+        if not earlier:
+            return
+        target = self.save_dir / "previous" / time.strftime("%Y%m%d-%H%M%S")
+        target.mkdir(parents=True, exist_ok=True)
+        for path in earlier:
+            shutil.move(str(path), str(target / path.name))
+        self.logger.warning(
+            f"{self.save_dir} held an earlier run's {', '.join(p.name for p in earlier)}: moved to {target}, "
+            "not replaced (to continue that run instead, pass --resume True)."
+        )
+
+    def load(self, engine: Engine) -> None:
+        """Restores the state into the objects and ``engine``, whose run then continues after the saved epoch.
+
+        Raises:
+            FileNotFoundError: there is no state to resume from.
+            ValueError: the state cannot be read, does not fit, or its run has already reached ``max_epochs``.
+        """
+        if not self.path.is_file():
+            raise FileNotFoundError(
+                f"nothing to resume: {self.path} not found (a run writes it every `checkpoint_interval` epochs); "
+                "start without --resume, or set `ckpt_dir` to the interrupted run's."
+            )
+        try:
+            state = torch.load(self.path, map_location="cpu", weights_only=True)
+        except Exception as e:
+            raise ValueError(f"training state {self.path} cannot be read ({type(e).__name__}: {e}).") from e
+        if state["epoch"] >= (engine.state.max_epochs or 0):
+            raise ValueError(
+                f"nothing to resume: {self.path} is at epoch {state['epoch']} and the run has "
+                f"{engine.state.max_epochs} epochs; raise --epochs to train on, or start without --resume."
+            )
+        try:
+            for name, obj in self._modules():
+                obj.load_state_dict(state["objects"][name])
+        except (KeyError, RuntimeError, ValueError) as e:
+            raise ValueError(
+                f"training state {self.path} does not fit this run ({type(e).__name__}: {e}); resume with the "
+                "settings it was trained with."
+            ) from e
+        scaler = getattr(engine, "scaler", None)
+        if scaler is not None and state["scaler"] is not None:
+            scaler.load_state_dict(state["scaler"])
+        if self.best is not None and state["best"] is not None:
+            self.best.best_metric = state["best"]["best_metric"]
+            self.best.best_epoch = state["best"]["best_epoch"]
+            self.best.scored_epochs = list(state["best"]["scored_epochs"])
+        rng = state["rng"]
+        torch.set_rng_state(rng["torch"])
+        if rng["cuda"] and torch.cuda.is_available():
+            torch.cuda.set_rng_state_all(rng["cuda"])
+        np.random.set_state(_numpy_tuple(rng["numpy"]))
+        random.setstate((rng["python"]["version"], tuple(rng["python"]["state"]), rng["python"]["gauss"]))
+        sources = random_sources(self.random_objects)
+        if len(sources) != len(rng["objects"]):
+            raise ValueError(
+                f"training state {self.path} has {len(rng['objects'])} random transform states, this run "
+                f"{len(sources)}; resume with the transforms it was trained with."
+            )
+        for source, saved in zip(sources, rng["objects"]):
+            source.set_state(_numpy_tuple(saved))
+        engine.state.epoch = state["epoch"]
+        engine.state.iteration = state["iteration"]
+        self.logger.info(
+            f"resumed from {self.path}: epoch {state['epoch']}, iteration {state['iteration']}; continuing to "
+            f"epoch {engine.state.max_epochs}"
+        )
