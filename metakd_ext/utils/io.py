@@ -58,7 +58,7 @@ def remove_stale_temporaries(folder: str | os.PathLike) -> list[Path]:
     for path in sorted(folder.iterdir()):
         if path.is_file() and _TEMPORARY.match(path.name):
             path.unlink(missing_ok=True)  # another process of a multi-GPU run may have removed it first
-            logger.warning(f"removed {path} ({path.name}): a file left half-written by an interrupted run")
+            logger.warning(f"removed {path}: a file left half-written by an interrupted run")
             removed.append(path)
     return removed
 
