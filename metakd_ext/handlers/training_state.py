@@ -81,8 +81,9 @@ class TrainingStateSaver:
     resumed from it at an epoch boundary replays the interrupted run: same epochs, same weights learner, same
     schedule, the same weights at the end on the same machine.
 
-    Without ``resume`` a run that finds an earlier run's files in ``save_dir`` (``model.pt``, ``model_final.pt``,
-    this file) moves them into ``save_dir/previous/<time>/`` first and logs it: nothing trained before is lost.
+    Without ``resume`` a run that finds an earlier run's checkpoints in ``save_dir`` (its ``*.pt`` files:
+    ``model.pt``, ``model_final.pt``, this file) moves them into ``save_dir/previous/<time>/`` first and logs it:
+    nothing trained before is lost.
     With ``resume`` a missing or finished state is an error that says so.
 
     Attach it after the validation handler, so that the state it writes includes that epoch's validation. In a
@@ -185,8 +186,7 @@ class TrainingStateSaver:
             self._move_earlier_run()
 
     def _move_earlier_run(self) -> None:
-        names = [self.filename] + ([self.best.filename, "model_final.pt"] if self.best is not None else [])
-        earlier = [self.save_dir / n for n in dict.fromkeys(names) if (self.save_dir / n).is_file()]
+        earlier = sorted(self.save_dir.glob("*.pt")) if self.save_dir.is_dir() else []
         if not earlier:
             return
         target = self.save_dir / "previous" / time.strftime("%Y%m%d-%H%M%S")
