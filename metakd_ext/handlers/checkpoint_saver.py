@@ -17,6 +17,11 @@ from metakd_ext.utils.io import atomic_write
 __all__ = ["SaveWhen", "StateDictSaver", "FinalModelSaver"]
 
 
+def unwrap(obj: object) -> object:
+    """``obj`` without a ``DataParallel`` / ``DistributedDataParallel`` wrapper (the wrapped module's state dict)."""
+    return obj.module if isinstance(obj, (nn.DataParallel, nn.parallel.DistributedDataParallel)) else obj
+
+
 class SaveWhen(StrEnum):
     """When :class:`StateDictSaver` writes."""
 
@@ -79,12 +84,7 @@ class StateDictSaver:
 
     def state_dict(self) -> dict[str, dict]:
         """The checkpoint content: name -> state dict, wrappers removed."""
-        out = {}
-        for name, obj in self.save_dict.items():
-            if isinstance(obj, (nn.DataParallel, nn.parallel.DistributedDataParallel)):
-                obj = obj.module
-            out[name] = obj.state_dict()  # type: ignore[attr-defined]
-        return out
+        return {name: unwrap(obj).state_dict() for name, obj in self.save_dict.items()}  # type: ignore[attr-defined]
 
     def save(self) -> None:
         """Writes the checkpoint now.

@@ -16,7 +16,7 @@ import torch
 import torch.distributed as dist
 from ignite.engine import Engine, Events
 
-from metakd_ext.handlers.checkpoint_saver import StateDictSaver
+from metakd_ext.handlers.checkpoint_saver import StateDictSaver, unwrap
 from metakd_ext.utils.io import atomic_write
 
 __all__ = ["TrainingStateSaver", "random_sources"]
@@ -138,9 +138,7 @@ class TrainingStateSaver:
 
     def _modules(self) -> Iterator[tuple[str, Any]]:
         for name, obj in self.save_dict.items():
-            if isinstance(obj, (torch.nn.DataParallel, torch.nn.parallel.DistributedDataParallel)):
-                obj = obj.module
-            yield name, obj
+            yield name, unwrap(obj)
 
     def state(self, engine: Engine) -> dict:
         """The content of the state file for ``engine`` now."""

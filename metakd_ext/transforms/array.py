@@ -128,8 +128,12 @@ class LoadModalities(Transform):
                 f"({', '.join(self.modality_names)}), with an all-zero channel for a missing modality."
             )
         data = img.as_tensor().contiguous()
-        mask = torch.tensor(  # an all-zero channel is how a stacked image says a modality is missing: no warning
-            [bool(data[m].any()) and self._usable(data[m], n, path, prefix) for m, n in enumerate(self.modality_names)]
+        present = InferModalityMask()(data)  # an all-zero channel is how a stacked image says a modality is missing
+        mask = torch.tensor(
+            [
+                bool(p) and self._usable(data[m], n, path, prefix)
+                for m, (p, n) in enumerate(zip(present, self.modality_names))
+            ]
         )
         if not bool(mask.any()):
             raise ValueError(f"{prefix}no channel of {path} holds an image; a case needs at least one modality.")
