@@ -5,12 +5,14 @@ from __future__ import annotations
 import logging
 import os
 from collections.abc import Mapping
+from functools import partial
 from pathlib import Path
 
 import torch
 from ignite.engine import Engine, Events
 from torch import nn
 
+from metakd_ext.utils.checkpoint import companion_path
 from metakd_ext.utils.enums import StrEnum, look_up
 from metakd_ext.utils.io import atomic_write
 
@@ -31,16 +33,19 @@ class SaveWhen(StrEnum):
 
 
 class StateDictSaver:
-    """Writes ``{name: obj.state_dict()}`` for a dict of modules or optimisers, loadable with ``weights_only=True``.
+    """Writes the state dicts of a dict of modules in the model zoo's layout, loadable with ``weights_only=True``.
 
-    The file is written beside its destination and moved onto it in one step, so an interrupted write leaves the
-    previous checkpoint intact (MONAI's ``CheckpointSaver`` writes in place). ``DistributedDataParallel`` and
-    ``DataParallel`` wrappers are removed.
+    The first entry (the network) goes to ``filename`` as its plain state dict, as a model-zoo ``model.pt`` is;
+    each further entry ``name`` to its companion file ``<stem>_<name>.pt`` beside it
+    (:func:`~metakd_ext.utils.companion_path`; ``model_weight_learner.pt``), companions first, the network last.
+    :func:`~metakd_ext.utils.load_checkpoint` reads them back. Each file is written beside its destination and moved
+    onto it in one step, so an interrupted write leaves the previous checkpoint intact (MONAI's ``CheckpointSaver``
+    writes in place). ``DistributedDataParallel`` and ``DataParallel`` wrappers are removed.
 
     Args:
         save_dir: folder of the checkpoint.
-        save_dict: name -> object with ``state_dict()``.
-        filename: file name, e.g. ``model.pt``.
+        save_dict: name -> object with ``state_dict()``; the first is the network.
+        filename: file name of the first entry, e.g. ``model.pt``.
         when: ``"best"`` when the engine's key metric (``engine.state.key_metric_name``, higher is better) beats
             its best since ``min_epoch`` (attach to the evaluator), ``"epoch"`` after every epoch, or
             ``"completed"`` when the run ends.
@@ -99,7 +104,10 @@ class StateDictSaver:
                 f"not saving {self.path}: {', '.join(spoilt[:3])}{' ...' if len(spoilt) > 3 else ''} hold NaN or "
                 "infinite values (the training diverged); the checkpoint on disk is kept."
             )
-        atomic_write(self.path, lambda tmp: torch.save(content, tmp))
+        first, *others = content
+        for name in others:
+            atomic_write(companion_path(self.path, name), partial(torch.save, content[name]))
+        atomic_write(self.path, partial(torch.save, content[first]))
 
     def __call__(self, engine: Engine) -> None:
         detail = ""

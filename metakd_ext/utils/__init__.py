@@ -14,7 +14,7 @@ from .availability import (
     subset_masks,
     subset_name,
 )
-from .checkpoint import load_bundle_checkpoint, load_checkpoint
+from .checkpoint import companion_path, load_bundle_checkpoint, load_checkpoint
 from .enums import BadImage, BatchKey, KDDistance, MetaMode, PairReduction, StrEnum, WeightInit, look_up
 from .errors import end_errors_with_cause, root_cause
 from .io import atomic_write, atomic_write_text, csv_text, remove_stale_temporaries, save_nifti
@@ -39,6 +39,7 @@ __all__ = [
     "check_modality_mask",
     "check_output_dir",
     "check_training_run",
+    "companion_path",
     "csv_text",
     "end_errors_with_cause",
     "infer_modality_mask",

@@ -101,7 +101,13 @@ def test_leftover_temporary_checkpoint_is_removed(demo_dir, tmp_path, repo_root)
     result = _train(repo_root, demo_dir, tmp_path)
     assert result.returncode == 0, result.stderr[-3000:]
     assert not stale.exists() and f"removed {stale}" in result.stdout + result.stderr
-    assert sorted(p.name for p in models.iterdir()) == ["model.pt", "model_final.pt", "train_state.pt"]
+    assert sorted(p.name for p in models.iterdir()) == [
+        "model.pt",
+        "model_final.pt",
+        "model_final_weight_learner.pt",
+        "model_weight_learner.pt",
+        "train_state.pt",
+    ]
 
 
 def test_inference_predicts_good_cases_and_says_why_others_are_not(demo_dir, tmp_path, repo_root, ckpt_dir) -> None:

@@ -26,7 +26,7 @@ import pytest
 import torch
 
 from metakd_ext.data import stack_brats_case
-from metakd_ext.networks import ModalityWeightLearner, MultiEncoderUNet
+from metakd_ext.networks import MultiEncoderUNet
 
 pytestmark = pytest.mark.slow
 
@@ -78,8 +78,7 @@ def served(repo_root: Path, brats18_dir: Path, tmp_path: Path, bundle_dir: Path)
     (bundle / "configs" / "inference.json").write_text(json.dumps(config, indent=4))
     (bundle / "models").mkdir()
     torch.manual_seed(0)
-    weights = {"model": MultiEncoderUNet(channels=(4, 8, 16)).state_dict()}
-    torch.save({**weights, "weight_learner": ModalityWeightLearner(4).state_dict()}, bundle / "models" / "model.pt")
+    torch.save(MultiEncoderUNet(channels=(4, 8, 16)).state_dict(), bundle / "models" / "model.pt")
     case = tmp_path / "cases" / CASE
     shutil.copytree(brats18_dir / CASE, case)
     (case / f"{CASE}_t1ce.nii.gz").unlink()

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 import torch
 
+from metakd_ext.utils import companion_path
+
 from .conftest import BUNDLE, TINY, config_list, monai_bundle_run
 
 pytestmark = pytest.mark.slow
@@ -49,8 +51,9 @@ def _kill_after(args: list[str], cwd: Path, marker: str, timeout: float = 600) -
 
 
 def _weights(path: Path) -> dict[str, torch.Tensor]:
-    ckpt = torch.load(path, weights_only=True)
-    return {f"{k}.{n}": t for k, state in ckpt.items() for n, t in state.items()}
+    """The network's and the weight learner's tensors of a checkpoint."""
+    learner = companion_path(path, "weight_learner")
+    return {**torch.load(path, weights_only=True), **torch.load(learner, weights_only=True)}
 
 
 def test_killed_run_resumes_to_the_same_weights(demo_dir: Path, tmp_path: Path, repo_root: Path) -> None:

@@ -31,13 +31,13 @@ def _assert_trained(result, tmp_path: Path, overrides: dict[str, str]) -> None:
     log = result.stdout + result.stderr
     assert "val_dice_wt" in log and "modality weights: flair" in log and "best model:" in log
     assert "Converting a tensor with requires_grad=True" not in log and "ignoring non-scalar output" not in log
-    ckpt = torch.load(tmp_path / "models" / "model.pt", weights_only=True)
-    assert set(ckpt) == {"model", "weight_learner"}
+    ckpt = torch.load(tmp_path / "models" / "model.pt", weights_only=True)  # the network's state dict
+    assert (tmp_path / "models" / "model_weight_learner.pt").is_file()
     parser = ConfigParser()
     parser.read_config(str(CONFIGS / "train.json"))
     parser["network_channels"] = eval(overrides["network_channels"])
     fresh = parser.get_parsed_content("network_def")
-    fresh.load_state_dict(ckpt["model"])
+    fresh.load_state_dict(ckpt)
     x = torch.rand(1, 4, 32, 32, 32)
     x[:, 2] = 0
     assert fresh.eval()(x).shape == (1, 3, 32, 32, 32)
@@ -59,7 +59,7 @@ def test_one_epoch_smoke_run_leaves_a_model_that_evaluates(demo_dir: Path, tmp_p
     assert "holds the final weights (epoch 1): no validation ran" in log
     best = torch.load(tmp_path / "models" / "model.pt", weights_only=True)
     final = torch.load(tmp_path / "models" / "model_final.pt", weights_only=True)
-    assert all(torch.equal(best["model"][k], v) for k, v in final["model"].items())
+    assert all(torch.equal(best[k], v) for k, v in final.items())
     out = tmp_path / "eval"
     result = monai_bundle_run(
         repo_root,
@@ -178,10 +178,10 @@ def test_method_configs_train_through_the_bundle_runner(
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     log = result.stdout + result.stderr
     assert "best model:" in log and "meta_loss" not in log
-    ckpt = torch.load(tmp_path / "models" / "model.pt", weights_only=True)
+    learner = torch.load(tmp_path / "models" / "model_weight_learner.pt", weights_only=True)
     if method == "lckd":
         assert log.count("teacher election (TC flair") == 2  # after the first iteration and at iteration 2
-        assert ckpt["weight_learner"]["teachers"].dtype == torch.bool and ckpt["weight_learner"]["teachers"].any()
+        assert learner["teachers"].dtype == torch.bool and learner["teachers"].any()
     else:
         weights = "flair 0.2500, t1 0.2500, t1ce 0.2500, t2 0.2500"
         assert (weights in log) == (method == "uniform")

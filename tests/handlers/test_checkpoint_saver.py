@@ -22,11 +22,13 @@ def test_saves_on_best_and_reloads_weights_only(tmp_path) -> None:
     engine.add_event_handler(Events.EPOCH_COMPLETED, lambda e: e.state.metrics.update(dice=0.5))
     saver.attach(engine)
     engine.run([0], max_epochs=1)
-    ckpt = torch.load(tmp_path / "model.pt", weights_only=True)
-    assert set(ckpt) == {"model", "weight_learner"}
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["model.pt", "model_weight_learner.pt"]
     fresh = torch.nn.Linear(2, 2)
-    fresh.load_state_dict(ckpt["model"])
+    fresh.load_state_dict(torch.load(tmp_path / "model.pt", weights_only=True))  # the model zoo's layout
     assert torch.equal(fresh.weight, net.weight)
+    fresh_learner = ModalityWeightLearner(2)
+    fresh_learner.load_state_dict(torch.load(tmp_path / "model_weight_learner.pt", weights_only=True))
+    assert torch.equal(fresh_learner.weights(), learner.weights())
 
 
 def test_best_only_from_min_epoch_and_only_when_better(tmp_path) -> None:
@@ -83,7 +85,7 @@ def _run_with_validation(tmp_path, dice_by_epoch: dict[int, float], epochs: int,
     trainer.run([0], max_epochs=epochs)
 
     def weight(name: str) -> float:
-        return float(torch.load(tmp_path / name, weights_only=True)["model"]["weight"])
+        return float(torch.load(tmp_path / name, weights_only=True)["weight"])
 
     return weight
 
@@ -104,7 +106,7 @@ def test_final_weights_and_best_checkpoint(tmp_path, caplog) -> None:
     ],
 )
 def test_no_qualifying_epoch_leaves_the_final_weights_as_model(tmp_path, caplog, dice_by_epoch, reason) -> None:
-    torch.save({"model": {"weight": torch.full((1, 1), -1.0)}}, tmp_path / "model.pt")  # from an earlier run
+    torch.save({"weight": torch.full((1, 1), -1.0)}, tmp_path / "model.pt")  # from an earlier run
     with caplog.at_level("INFO", logger="metakd"):
         weight = _run_with_validation(tmp_path, dice_by_epoch, epochs=3, min_epoch=3)
     assert weight("model.pt") == weight("model_final.pt") == 3.0
