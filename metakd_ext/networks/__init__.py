@@ -9,6 +9,7 @@ from .blocks import (
     fill_missing_modalities,
     modality_encoders,
 )
+from .export import export_segmentation_network, static_graph
 from .nets import ModalityEncoder, MultiEncoderClassifier, MultiEncoderUNet
 
 __all__ = [
@@ -20,6 +21,8 @@ __all__ = [
     "MultiEncoderClassifier",
     "MultiEncoderUNet",
     "TabularEncoder",
+    "export_segmentation_network",
     "fill_missing_modalities",
     "modality_encoders",
+    "static_graph",
 ]

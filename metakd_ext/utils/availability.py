@@ -27,7 +27,10 @@ __all__ = [
     "all_subsets",
     "apply_modality_mask",
     "batch_size_of",
+    "channel_mask",
     "check_modality_mask",
+    "complete_empty_samples",
+    "has_values",
     "infer_modality_mask",
     "parse_subsets",
     "resolve_modality_mask",
@@ -70,8 +73,26 @@ def infer_modality_mask(x: ModalityInputs) -> torch.Tensor:
         (B, M) bool mask on ``x``'s device, True where the modality has a non-zero value.
     """
     if isinstance(x, Mapping):
-        return torch.stack([v.detach().reshape(v.shape[0], -1).ne(0).any(dim=1) for v in x.values()], dim=1)
+        return torch.stack([has_values(v) for v in x.values()], dim=1)
+    return channel_mask(x)
+
+
+def has_values(x: torch.Tensor) -> torch.Tensor:
+    """(B,) bool: True where a sample of the (B, *shape) input of one modality has a non-zero value.
+    TorchScript-compatible."""
+    return x.detach().reshape(x.shape[0], -1).ne(0).any(dim=1)
+
+
+def channel_mask(x: torch.Tensor) -> torch.Tensor:
+    """(B, M) bool availability of a (B, M, *spatial) input, True where the channel has a non-zero value.
+    TorchScript-compatible, like :func:`complete_empty_samples`."""
     return x.detach().flatten(2).ne(0).any(dim=2)
+
+
+def complete_empty_samples(mask: torch.Tensor) -> torch.Tensor:
+    """A (B, M) inferred mask in which a sample with no modality (a sliding window in the background) counts as
+    complete, so that the network sees a defined input there."""
+    return mask | ~mask.any(dim=1, keepdim=True)
 
 
 def resolve_modality_mask(x: ModalityInputs, modality_mask: torch.Tensor | None) -> torch.Tensor:
@@ -90,8 +111,7 @@ def resolve_modality_mask(x: ModalityInputs, modality_mask: torch.Tensor | None)
         ValueError: the mask's shape does not match ``x``.
     """
     if modality_mask is None:
-        mask = infer_modality_mask(x)
-        return mask | ~mask.any(dim=1, keepdim=True)
+        return complete_empty_samples(infer_modality_mask(x))
     mask = torch.as_tensor(modality_mask, device=_device_of(x)).bool()
     batch, num_mod = batch_size_of(x), _num_modalities(x)
     if mask.ndim == 1:

@@ -1,12 +1,12 @@
 """Availability-aware fusion of per-modality feature maps."""
 
-from __future__ import annotations
-
 from collections.abc import Callable
 
 import torch
 import torch.nn.functional as F
 from torch import nn
+
+from metakd_ext.networks.export import static_graph
 
 __all__ = ["fill_missing_modalities", "ModalityFusion"]
 
@@ -23,10 +23,9 @@ def fill_missing_modalities(features: torch.Tensor, modality_mask: torch.Tensor)
     Returns:
         (B, M, C, *spatial) features with the missing entries filled.
     """
-    shape = (*modality_mask.shape, *([1] * (features.ndim - 2)))
-    avail = modality_mask.reshape(shape).to(features.dtype)
+    avail = modality_mask.reshape(list(modality_mask.shape) + [1] * (features.ndim - 2)).to(features.dtype)
     mean = (features * avail).sum(dim=1, keepdim=True) / avail.sum(dim=1, keepdim=True).clamp_min(1.0)
-    return torch.where(avail.bool(), features, mean)
+    return torch.where(avail != 0, features, mean)
 
 
 class ModalityFusion(nn.Module):
@@ -36,7 +35,9 @@ class ModalityFusion(nn.Module):
     a batch dropped as one) and the modality weights, if any, are shared too, the fusion folds them into the
     mixing weights instead: with ``W_m`` the mixing weights of modality ``m`` and ``S`` the available set,
     ``sum_m W_m f'_m = sum_{m in S} (W_m + sum_{k not in S} W_k / |S|) f_m``. Only the available modalities' features
-    are read, and nothing of the size of the features is filled. Per-sample masks take the fill-and-mix path.
+    are read, and nothing of the size of the features is filled. Per-sample masks take the fill-and-mix path, and
+    so does every mask in TorchScript and ``torch.export`` (:func:`~metakd_ext.networks.static_graph`), where the
+    graph may not depend on the mask's values.
 
     Args:
         spatial_dims: number of spatial dimensions; 0 for feature vectors (B, M, C), mixed by a linear layer.
@@ -54,15 +55,15 @@ class ModalityFusion(nn.Module):
         super().__init__()
         if spatial_dims not in (0, 2, 3):
             raise ValueError(f"`spatial_dims` must be 0, 2 or 3, got {spatial_dims}.")
+        self.spatial_dims = spatial_dims
         self.num_modalities = num_modalities
         self.mix: nn.Linear | nn.Conv2d | nn.Conv3d
-        self._mix_fn: Callable[..., torch.Tensor]
         if spatial_dims == 0:
-            self.mix, self._mix_fn = nn.Linear(num_modalities * in_channels, out_channels), F.linear
+            self.mix = nn.Linear(num_modalities * in_channels, out_channels)
         elif spatial_dims == 2:
-            self.mix, self._mix_fn = nn.Conv2d(num_modalities * in_channels, out_channels, kernel_size=1), F.conv2d
+            self.mix = nn.Conv2d(num_modalities * in_channels, out_channels, kernel_size=1)
         else:
-            self.mix, self._mix_fn = nn.Conv3d(num_modalities * in_channels, out_channels, kernel_size=1), F.conv3d
+            self.mix = nn.Conv3d(num_modalities * in_channels, out_channels, kernel_size=1)
 
     def forward(
         self, features: torch.Tensor, modality_mask: torch.Tensor, modality_weights: torch.Tensor | None = None
@@ -77,16 +78,18 @@ class ModalityFusion(nn.Module):
         Returns:
             (B, out_channels, *spatial) fused features.
         """
-        shared_weights = modality_weights is None or modality_weights.ndim == 1
-        if shared_weights and bool((modality_mask == modality_mask[:1]).all()):
-            return self._fuse_shared_mask(features, modality_mask[0], modality_weights)
+        if not static_graph():
+            shared_weights = modality_weights is None or modality_weights.ndim == 1
+            if shared_weights and bool((modality_mask == modality_mask[:1]).all()):
+                return self._fuse_shared_mask(features, modality_mask[0], modality_weights)
         fused = fill_missing_modalities(features, modality_mask)
         if modality_weights is not None:
             weights = modality_weights.to(fused.dtype)
             weights = weights.expand(fused.shape[0], -1) if weights.ndim == 1 else weights
-            fused = fused * weights.reshape(*weights.shape, *([1] * (fused.ndim - 2)))
+            fused = fused * weights.reshape(list(weights.shape) + [1] * (fused.ndim - 2))
         return self.mix(fused.flatten(1, 2))
 
+    @torch.jit.unused
     def _fuse_shared_mask(
         self, features: torch.Tensor, available: torch.Tensor, modality_weights: torch.Tensor | None
     ) -> torch.Tensor:
@@ -100,4 +103,6 @@ class ModalityFusion(nn.Module):
             missing = per_modality[:, ~available].sum(dim=1, keepdim=True) / int(available.sum())
             per_modality = per_modality[:, available] + missing
             features = features[:, available]
-        return self._mix_fn(features.flatten(1, 2), per_modality.flatten(1, 2), self.mix.bias)
+        mix_fns: dict[int, Callable[..., torch.Tensor]] = {0: F.linear, 2: F.conv2d, 3: F.conv3d}
+        mix_fn = mix_fns[self.spatial_dims]
+        return mix_fn(features.flatten(1, 2), per_modality.flatten(1, 2), self.mix.bias)

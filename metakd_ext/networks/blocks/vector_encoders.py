@@ -1,7 +1,5 @@
 """Encoders that turn one modality into a feature vector: a 3D CNN for images, an MLP for tabular values."""
 
-from __future__ import annotations
-
 from collections.abc import Mapping, Sequence
 
 import torch
@@ -57,12 +55,17 @@ class ImageEncoder(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(B, in_channels, *spatial) -> (B, out_features)."""
+        if not torch.jit.is_scripting():
+            self._check_input(x)
+        return self.units(x).flatten(2).mean(dim=2)
+
+    @torch.jit.unused
+    def _check_input(self, x: torch.Tensor) -> None:
         if x.ndim != self.spatial_dims + 2:
             raise ValueError(
                 f"image input must have shape (B, C, *spatial) with {self.spatial_dims} spatial dims, "
                 f"got {tuple(x.shape)}."
             )
-        return self.units(x).flatten(2).mean(dim=2)
 
 
 class TabularEncoder(nn.Module):
@@ -97,9 +100,14 @@ class TabularEncoder(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         """(B, in_features) -> (B, out_features)."""
+        if not torch.jit.is_scripting():
+            self._check_input(x)
+        return self.mlp(x)
+
+    @torch.jit.unused
+    def _check_input(self, x: torch.Tensor) -> None:
         if x.ndim != 2 or x.shape[1] != self.in_features:
             raise ValueError(f"tabular input must have shape (B, {self.in_features}), got {tuple(x.shape)}.")
-        return self.mlp(x)
 
 
 def modality_encoders(

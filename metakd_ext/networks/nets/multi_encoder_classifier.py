@@ -1,14 +1,13 @@
 """Multi-modal classifier with one encoder per modality (images and tables mixed) and missing-modality fusion."""
 
-from __future__ import annotations
-
 from collections.abc import Mapping, Sequence
 
 import torch
 from torch import nn
 
 from metakd_ext.networks.blocks.modality_fusion import ModalityFusion
-from metakd_ext.utils.availability import batch_size_of, resolve_modality_mask
+from metakd_ext.networks.export import static_graph
+from metakd_ext.utils.availability import batch_size_of, complete_empty_samples, has_values, resolve_modality_mask
 
 __all__ = ["MultiEncoderClassifier"]
 
@@ -21,7 +20,8 @@ class MultiEncoderClassifier(nn.Module):
     :class:`~metakd_ext.networks.TabularEncoder` for clinical scores or CSF biomarkers) whose output is projected
     to ``feature_size``. Features of missing modalities are replaced by the mean of the available ones
     (DESIGN.md section 1), concatenated and mixed (:class:`~metakd_ext.networks.ModalityFusion`), and a head
-    gives the class logits. An encoder runs only on the samples that have its modality.
+    gives the class logits. An encoder runs only on the samples that have its modality; in TorchScript
+    (``monai.bundle ckpt_export``) every encoder runs on every sample (see :mod:`metakd_ext.networks.export`).
 
     Args:
         modalities: the M modality names, in the order of the availability mask.
@@ -79,7 +79,7 @@ class MultiEncoderClassifier(nn.Module):
         return len(self.modalities)
 
     def encode(
-        self, x: Mapping[str, torch.Tensor], modality_mask: torch.Tensor | None = None
+        self, x: dict[str, torch.Tensor], modality_mask: torch.Tensor | None = None
     ) -> tuple[torch.Tensor, torch.Tensor]:
         """Encodes each available modality of each sample.
 
@@ -93,6 +93,34 @@ class MultiEncoderClassifier(nn.Module):
         Raises:
             ValueError: a modality is absent from ``x``.
         """
+        if static_graph():
+            return self._encode_all(x, modality_mask)
+        return self._encode_available(x, modality_mask)
+
+    def _encode_all(
+        self, x: dict[str, torch.Tensor], modality_mask: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """:meth:`encode` as a graph that does not depend on the mask's values: every encoder on every sample."""
+        encoded: list[torch.Tensor] = []
+        present: list[torch.Tensor] = []
+        for name, encoder in self.encoders.items():
+            encoded.append(encoder(x[name]))
+            present.append(has_values(x[name]))
+        projected: list[torch.Tensor] = []
+        for m, projection in enumerate(self.projections.values()):
+            projected.append(projection(encoded[m]))
+        features = torch.stack(projected, dim=1)
+        if modality_mask is None:
+            mask = complete_empty_samples(torch.stack(present, dim=1))
+        else:
+            mask = modality_mask.to(torch.bool).expand(features.shape[0], features.shape[1])
+        return features * mask.unsqueeze(2).to(features.dtype), mask
+
+    @torch.jit.unused
+    def _encode_available(
+        self, x: dict[str, torch.Tensor], modality_mask: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
+        """:meth:`encode` in eager mode: each encoder runs only on the samples that have its modality."""
         absent = [m for m in self.modalities if m not in x]
         if absent:
             raise ValueError(f"input lacks modalities {absent}; give every modality (zeros where missing).")
@@ -122,7 +150,7 @@ class MultiEncoderClassifier(nn.Module):
 
     def forward(
         self,
-        x: Mapping[str, torch.Tensor],
+        x: dict[str, torch.Tensor],
         modality_mask: torch.Tensor | None = None,
         modality_weights: torch.Tensor | None = None,
         return_features: bool = False,
@@ -139,4 +167,6 @@ class MultiEncoderClassifier(nn.Module):
         """
         features, mask = self.encode(x, modality_mask)
         logits = self.classify(features, mask, modality_weights)
-        return (logits, features) if return_features else logits
+        if return_features:
+            return logits, features
+        return logits

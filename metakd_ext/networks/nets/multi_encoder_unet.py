@@ -1,7 +1,6 @@
 """Multi-encoder 3D U-Net for segmentation with missing modalities."""
 
-from __future__ import annotations
-
+import math
 from collections.abc import Sequence
 
 import torch
@@ -9,7 +8,8 @@ from monai.networks.blocks.dynunet_block import UnetBasicBlock, UnetOutBlock, Un
 from torch import nn
 
 from metakd_ext.networks.blocks.modality_fusion import ModalityFusion
-from metakd_ext.utils.availability import resolve_modality_mask
+from metakd_ext.networks.export import static_graph
+from metakd_ext.utils.availability import channel_mask, complete_empty_samples, resolve_modality_mask
 
 __all__ = ["ModalityEncoder", "MultiEncoderUNet"]
 
@@ -76,7 +76,9 @@ class MultiEncoderUNet(nn.Module):
     counts as missing, so ``network(image)`` works in sliding-window inference and MONAI Label. A given mask is
     used as it is: that every sample has a modality is checked once, where the mask leaves the batch
     (:class:`~metakd_ext.engines.PrepareModalityBatch`). Encoders of modalities missing from the whole batch are
-    not run.
+    not run. The network scripts (``torch.jit.script``, ``monai.bundle ckpt_export``) and exports
+    (:func:`~metakd_ext.networks.export_segmentation_network`); those graphs run every encoder (see
+    :mod:`metakd_ext.networks.export`).
 
     Args:
         spatial_dims: number of spatial dimensions (3 for volumes).
@@ -135,6 +137,8 @@ class MultiEncoderUNet(nn.Module):
         self.channels = tuple(channels)
         self.decoder_channels = tuple(decoder_channels)
         self.strides = tuple(strides)
+        self.size_divisible = math.prod(self.strides)
+        """Spatial sizes of the input must be multiples of this."""
         self.share_encoder = share_encoder
         num_encoders = 1 if share_encoder else num_modalities
         self.encoders = nn.ModuleList(
@@ -152,11 +156,6 @@ class MultiEncoderUNet(nn.Module):
         )
         self.head = UnetOutBlock(spatial_dims, decoder_channels[0], out_channels)
 
-    @property
-    def size_divisible(self) -> int:
-        """Spatial sizes of the input must be multiples of this."""
-        return int(torch.tensor(self.strides).prod())
-
     def encode(
         self, x: torch.Tensor, modality_mask: torch.Tensor | None = None
     ) -> tuple[list[torch.Tensor], torch.Tensor]:
@@ -170,6 +169,20 @@ class MultiEncoderUNet(nn.Module):
             ``(features, mask)``: one (B, M, C_s, *spatial_s) tensor per scale (finest first; zeros where a
             modality is missing) and the resolved (B, M) bool mask.
         """
+        if static_graph():
+            if modality_mask is None:
+                mask = complete_empty_samples(channel_mask(x))
+            else:
+                mask = modality_mask.to(torch.bool).expand(x.shape[0], self.num_modalities)
+            return self._encode_all(x, mask), mask
+        return self._encode_available(x, modality_mask)
+
+    @torch.jit.unused
+    def _encode_available(
+        self, x: torch.Tensor, modality_mask: torch.Tensor | None
+    ) -> tuple[list[torch.Tensor], torch.Tensor]:
+        """:meth:`encode` in eager mode: the input checked, each encoder run only on the samples that have its
+        modality."""
         if x.ndim != self.spatial_dims + 2 or x.shape[1] != self.num_modalities:
             raise ValueError(
                 f"input must have shape (B, {self.num_modalities}, *spatial) with {self.spatial_dims} spatial dims, "
@@ -204,9 +217,30 @@ class MultiEncoderUNet(nn.Module):
                 full[rows, m] = out
         return features, mask
 
+    def _encode_all(self, x: torch.Tensor, mask: torch.Tensor) -> list[torch.Tensor]:
+        """Per-scale (B, M, C_s, *spatial_s) features, every encoder run on every sample, zeroed where the (B, M)
+        ``mask`` is False: a graph that does not depend on the mask's values."""
+        batch, num_mod = x.shape[0], x.shape[1]
+        scales: list[list[torch.Tensor]] = []
+        if self.share_encoder:
+            for out in self.encoders[0](x.reshape([batch * num_mod, 1] + list(x.shape[2:]))):
+                scales.append([out.reshape([batch, num_mod] + list(out.shape[1:]))])
+        else:
+            for m, encoder in enumerate(self.encoders):
+                for s, out in enumerate(encoder(x[:, m : m + 1])):
+                    if m == 0:
+                        scales.append([])
+                    scales[s].append(out)
+        features: list[torch.Tensor] = []
+        for outs in scales:
+            stacked = outs[0] if self.share_encoder else torch.stack(outs, dim=1)
+            keep = mask.reshape([batch, num_mod] + [1] * (stacked.ndim - 2)).to(stacked.dtype)
+            features.append(stacked * keep)
+        return features
+
     def decode(
         self,
-        features: Sequence[torch.Tensor],
+        features: list[torch.Tensor],
         modality_mask: torch.Tensor,
         modality_weights: torch.Tensor | None = None,
     ) -> torch.Tensor:
@@ -222,13 +256,12 @@ class MultiEncoderUNet(nn.Module):
             (B, out_channels, *spatial) logits.
         """
         last = len(features) - 1
-        fused = [
-            fusion(f, modality_mask, modality_weights if s == last else None)
-            for s, (fusion, f) in enumerate(zip(self.fusions, features))
-        ]
-        y = fused[-1]
-        for up, skip in zip(self.decoder, fused[-2::-1]):
-            y = up(y, skip)
+        fused: list[torch.Tensor] = []
+        for s, fusion in enumerate(self.fusions):
+            fused.append(fusion(features[s], modality_mask, modality_weights if s == last else None))
+        y = fused[last]
+        for i, up in enumerate(self.decoder):
+            y = up(y, fused[last - 1 - i])
         return self.head(y)
 
     def forward(
@@ -251,4 +284,6 @@ class MultiEncoderUNet(nn.Module):
         """
         features, mask = self.encode(x, modality_mask)
         logits = self.decode(features, mask, modality_weights)
-        return (logits, features[-1]) if return_features else logits
+        if return_features:
+            return logits, features[-1]
+        return logits
