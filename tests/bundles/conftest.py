@@ -11,6 +11,7 @@ import torch
 from monai.bundle import ConfigWorkflow
 
 from metakd_ext.networks import ModalityWeightLearner, MultiEncoderUNet
+from metakd_ext.utils import companion_path
 
 BUNDLES = Path(__file__).resolve().parents[2] / "bundles"
 BUNDLE = BUNDLES / "metakd_brats"
@@ -100,7 +101,8 @@ def ckpt_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     out = tmp_path_factory.mktemp("models")
     torch.manual_seed(0)
     net = MultiEncoderUNet(channels=(4, 8, 16))
-    torch.save({"model": net.state_dict(), "weight_learner": ModalityWeightLearner(4).state_dict()}, out / "model.pt")
+    torch.save(net.state_dict(), out / "model.pt")
+    torch.save(ModalityWeightLearner(4).state_dict(), companion_path(out / "model.pt", "weight_learner"))
     return out
 
 
