@@ -3,8 +3,9 @@
 MONAI Label 0.8.5 needs torchvision, which has no CPU build beside the CPU torch of the test environment, so the
 server runs in its own virtual environment: ``torch==2.14.1 torchvision==0.29.1`` and this package with its
 ``label`` extra (monailabel 0.8.5 and the pydicom < 3 family it imports). The environment is kept in
-``$METAKD_MONAILABEL_VENV`` (default ``~/.cache/metakd-monai/monailabel-venv``) and reused while it works; the
-test skips with a message where it cannot be installed.
+``$METAKD_MONAILABEL_VENV`` (default ``~/.cache/metakd-monai/monailabel-venv``) and reused while it works, with the
+package installed (editable) from the checkout under test: an environment that imports another checkout's code is
+pointed at this one first. The test skips with a message where it cannot be installed.
 """
 
 from __future__ import annotations
@@ -35,12 +36,25 @@ TORCH = ("torch==2.14.1", "torchvision==0.29.1")
 CASE = "Brats18_2013_11_1"
 
 
+def _package_dir(python: Path) -> Path | None:
+    """Where ``metakd_ext`` of the environment of ``python`` comes from; None where it (or monailabel) is absent."""
+    probe = [str(python), "-c", "import monailabel, torchvision, metakd_ext; print(metakd_ext.__file__)"]
+    done = subprocess.run(probe, capture_output=True, text=True, timeout=300) if python.is_file() else None
+    return Path(done.stdout.strip().splitlines()[-1]).resolve().parent if done and done.returncode == 0 else None
+
+
 def _venv_python(repo_root: Path) -> Path:
-    """The server environment's Python, installed on first use; skips the test where pip cannot install it."""
+    """The server environment's Python with the package of ``repo_root``: installed on first use, pointed at this
+    checkout where it held another's; skips the test where pip cannot install it."""
     python = VENV / "bin" / "python"
-    probe = [str(python), "-c", "import monailabel, metakd_ext, torchvision"]
-    if python.is_file() and subprocess.run(probe, capture_output=True, timeout=300).returncode == 0:
+    here = (repo_root / "metakd_ext").resolve()
+    found = _package_dir(python)
+    if found == here:
         return python
+    if found is not None:
+        step = [str(python), "-m", "pip", "install", "-q", "-e", f"{repo_root}[label]"]
+        if subprocess.run(step, capture_output=True, timeout=1800).returncode == 0 and _package_dir(python) == here:
+            return python
     shutil.rmtree(VENV, ignore_errors=True)
     VENV.parent.mkdir(parents=True, exist_ok=True)
     steps = [
