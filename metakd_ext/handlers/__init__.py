@@ -3,6 +3,7 @@ from __future__ import annotations
 from .checkpoint_saver import FinalModelSaver, SaveWhen, StateDictSaver
 from .modality_weights import ModalityWeightsHandler
 from .non_finite_loss import StopOnNonFiniteLoss
+from .progress import ProgressLogger, training_scalars
 from .scalar_writer import ScalarWriter
 from .subset_report import SubsetReportWriter
 from .teacher_election import TeacherElectionHandler
@@ -12,6 +13,7 @@ from .utils import from_engine_channel
 __all__ = [
     "FinalModelSaver",
     "ModalityWeightsHandler",
+    "ProgressLogger",
     "SaveWhen",
     "ScalarWriter",
     "StateDictSaver",
@@ -21,4 +23,5 @@ __all__ = [
     "TrainingStateSaver",
     "from_engine_channel",
     "random_sources",
+    "training_scalars",
 ]

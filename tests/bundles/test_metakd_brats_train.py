@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 import torch
 from monai.bundle import ConfigParser
+from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
 from metakd_ext.data import write_brats_datalist
 
@@ -31,6 +32,7 @@ def _assert_trained(result, tmp_path: Path, overrides: dict[str, str]) -> None:
     log = result.stdout + result.stderr
     assert "val_dice_wt" in log and "modality weights: flair" in log and "best model:" in log
     assert "Converting a tensor with requires_grad=True" not in log and "ignoring non-scalar output" not in log
+    assert " s/it, epoch 0:00:00 left, run " in log and " lr: " in log and "validation: case 1/2 (BratsDemo_" in log
     ckpt = torch.load(tmp_path / "models" / "model.pt", weights_only=True)  # the network's state dict
     assert (tmp_path / "models" / "model_weight_learner.pt").is_file()
     parser = ConfigParser()
@@ -41,7 +43,12 @@ def _assert_trained(result, tmp_path: Path, overrides: dict[str, str]) -> None:
     x = torch.rand(1, 4, 32, 32, 32)
     x[:, 2] = 0
     assert fresh.eval()(x).shape == (1, 3, 32, 32, 32)
-    assert any((tmp_path / "runs").glob("events.out.tfevents*"))
+    tags = set()
+    for events in (tmp_path / "runs").glob("events.out.tfevents*"):
+        accumulator = EventAccumulator(str(events))
+        accumulator.Reload()
+        tags |= set(accumulator.Tags()["scalars"])
+    assert {"train/loss", "train/task_loss", "train/kd_loss", "train/lr", "val_mean_dice"} <= tags
 
 
 def test_train_from_repo_root_on_demo(demo_dir: Path, tmp_path: Path, repo_root: Path) -> None:
