@@ -22,7 +22,10 @@ class ModalityWeightsHandler:
 
     Logged every ``interval`` iterations and at the end of every epoch, as ``"modality weights: flair 0.31,
     t1 0.19, ..."`` in the text log and as scalars ``<tag>/<name>`` in TensorBoard. The current weights are also
-    kept in ``engine.state.modality_weights`` (a name -> weight dict).
+    kept in ``engine.state.modality_weights`` (a name -> weight dict) and, as ``<tag>/<name>``, in
+    ``engine.state.metrics``, where epoch-level trackers read an engine's numbers (MONAI's ``MLFlowHandler`` of
+    ``--tracking mlflow``; the trainer's ``TensorBoardStatsHandler`` is configured without its epoch log, as this
+    handler writes TensorBoard itself).
 
     Args:
         weight_learner: the learner whose weights are logged.
@@ -75,6 +78,7 @@ class ModalityWeightsHandler:
         self._last_iteration = engine.state.iteration
         weights = self.weights()
         engine.state.modality_weights = weights  # type: ignore[attr-defined]
+        engine.state.metrics.update({f"{self.tag}/{n}": w for n, w in weights.items()})
         text = ", ".join(f"{n} {w:.4f}" for n, w in weights.items())
         self.logger.info(f"epoch {engine.state.epoch} iteration {engine.state.iteration}: modality weights: {text}")
         self.scalars.write(self.tag, weights, engine.state.iteration)

@@ -36,6 +36,8 @@ class StopOnNonFiniteLoss:
 
     def __call__(self, engine: Engine) -> None:
         output = engine.state.output
+        if isinstance(output, list) and output:
+            output = output[0]  # decollated: the losses are repeated for every sample
         if not isinstance(output, dict):
             return
         values = {k: output[k] for k in self.keys if k in output}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import time
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from datetime import timedelta
 from typing import Any
 
@@ -16,13 +16,17 @@ __all__ = ["ProgressLogger", "training_scalars"]
 _LOSSES = ("loss", "task_loss", "kd_loss")
 
 
-def training_scalars(optimizer: Optimizer | None = None, prefix: str = "") -> Callable[[Mapping], dict[str, float]]:
+def training_scalars(
+    optimizer: Optimizer | None = None, prefix: str = ""
+) -> Callable[[Mapping | Sequence[Mapping]], dict[str, float]]:
     """An ``output_transform`` for a trainer's ``{"loss", "task_loss", "kd_loss", ...}`` output: those losses (the ones
     present) as floats, and the learning rate of the optimiser's first parameter group as ``lr``, each name after
     ``prefix``; for the console (:class:`ProgressLogger`) and MONAI's ``TensorBoardStatsHandler`` (``prefix="train/"``).
+    A decollated output (a list of one such dict per sample, the losses repeated) gives the first sample's.
     """
 
-    def _scalars(output: Mapping) -> dict[str, float]:
+    def _scalars(output: Mapping | Sequence[Mapping]) -> dict[str, float]:
+        output = output[0] if isinstance(output, Sequence) else output
         values = {f"{prefix}{k}": float(output[k]) for k in _LOSSES if k in output}
         if optimizer is not None:
             values[f"{prefix}lr"] = float(optimizer.param_groups[0]["lr"])

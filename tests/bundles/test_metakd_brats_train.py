@@ -192,3 +192,18 @@ def test_method_configs_train_through_the_bundle_runner(
     else:
         weights = "flair 0.2500, t1 0.2500, t1ce 0.2500, t2 0.2500"
         assert (weights in log) == (method == "uniform")
+
+
+def test_mlflow_tracking_to_a_local_store(demo_dir: Path, tmp_path: Path, repo_root: Path) -> None:
+    mlflow = pytest.importorskip("mlflow")
+    overrides = {**_outputs(tmp_path, demo_dir), "epochs": "2", "tracking": "mlflow"}
+    result = monai_bundle_run(repo_root, config_list("train.json"), overrides)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    store = tmp_path / "runs" / "mlruns.db"  # MONAI's default: a SQLite store in output_dir
+    client = mlflow.MlflowClient(tracking_uri=f"sqlite:///{store}")
+    (run,) = client.search_runs([e.experiment_id for e in client.search_experiments()])
+    assert run.info.status == "FINISHED" and run.data.params["max_epochs"] == "2"
+    weights = {f"modality_weight/{m}" for m in ("flair", "t1", "t1ce", "t2")}
+    assert {"train_loss", "lr_group_0", "val_mean_dice", "val_dice_et"} | weights <= set(run.data.metrics)
+    assert len(client.get_metric_history(run.info.run_id, "train_loss")) == 2  # one iteration an epoch
+    assert len(client.get_metric_history(run.info.run_id, "modality_weight/t1ce")) == 2  # one per epoch
