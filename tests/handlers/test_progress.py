@@ -12,7 +12,7 @@ def test_training_lines_have_values_time_per_iteration_and_time_left(caplog) -> 
     ProgressLogger(output_transform=training_scalars(optimizer), interval=2).attach(trainer)
     with caplog.at_level("INFO", logger="metakd"):
         trainer.run([0, 1, 2], max_epochs=2)
-    lines = [r.message for r in caplog.records]
+    lines = [r.message for r in caplog.records if r.name == "metakd"]
     assert len(lines) == 4  # iterations 2 and 3 (the last of the epoch) of each epoch
     assert lines[0].startswith("Epoch: 1/2, Iter: 2/3 -- loss: 0.75 task_loss: 0.5 kd_loss: 0.25 lr: 0.01 -- ")
     assert " s/it, epoch 0:00:00 left, run 0:00:00 left" in lines[0]
@@ -24,7 +24,7 @@ def test_evaluator_lines_name_the_case(caplog) -> None:
     ProgressLogger("inference", case_key="case").attach(evaluator)
     with caplog.at_level("INFO", logger="metakd"):
         evaluator.run([{"case": ["Brats18_A"]}, [{"case": "Brats18_B"}]])  # collated, and decollated as MONAI does
-    lines = [r.message for r in caplog.records]
+    lines = [r.message for r in caplog.records if r.name == "metakd"]
     assert lines[0].startswith("inference: case 1/2 (Brats18_A) ") and lines[0].endswith(" left")
     assert lines[1].startswith("inference: case 2/2 (Brats18_B) ") and " s/case, 0:00:00 left" in lines[1]
 

@@ -1,4 +1,5 @@
 """Availability-aware fusion of per-modality feature maps."""
+# No `from __future__ import annotations` here: TorchScript (`ckpt_export`) reads these annotations as types.
 
 from collections.abc import Callable
 

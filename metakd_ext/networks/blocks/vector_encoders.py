@@ -1,4 +1,5 @@
 """Encoders that turn one modality into a feature vector: a 3D CNN for images, an MLP for tabular values."""
+# No `from __future__ import annotations` here: TorchScript (`ckpt_export`) reads these annotations as types.
 
 from collections.abc import Mapping, Sequence
 

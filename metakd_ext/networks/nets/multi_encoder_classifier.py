@@ -1,4 +1,5 @@
 """Multi-modal classifier with one encoder per modality (images and tables mixed) and missing-modality fusion."""
+# No `from __future__ import annotations` here: TorchScript (`ckpt_export`) reads these annotations as types.
 
 from collections.abc import Mapping, Sequence
 

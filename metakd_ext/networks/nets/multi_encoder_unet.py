@@ -1,4 +1,5 @@
 """Multi-encoder 3D U-Net for segmentation with missing modalities."""
+# No `from __future__ import annotations` here: TorchScript (`ckpt_export`) reads these annotations as types.
 
 import math
 from collections.abc import Sequence
