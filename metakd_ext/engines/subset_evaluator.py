@@ -16,6 +16,7 @@ from torch import nn
 from metakd_ext.engines.prepare_batch import PrepareModalityBatch
 from metakd_ext.utils.availability import ModalityInputs, parse_subsets, subset_masks, subset_name
 from metakd_ext.utils.enums import BatchKey
+from metakd_ext.utils.modules import unwrap
 
 __all__ = ["SubsetEvaluator"]
 
@@ -35,7 +36,9 @@ class SubsetEvaluator(Evaluator):
     Args:
         device: device of the network.
         val_data_loader: batches with the inputs, ``label`` (optional), ``modality_mask`` and the case names.
-        network: the network; the subclass says what it must provide.
+        network: the network; the subclass says what it must provide. A ``DistributedDataParallel`` or
+            ``DataParallel`` wrapper is removed (the evaluation calls the network's own methods and computes no
+            gradient).
         modality_names: the M modality names in mask order.
         subsets: subset names (``"flair+t1ce"``), ``"all"`` for every non-empty subset, or ``"available"`` for
             each case's own modalities (:func:`~metakd_ext.utils.parse_subsets`).
@@ -71,7 +74,7 @@ class SubsetEvaluator(Evaluator):
             decollate=False,
             **kwargs,
         )
-        self.network = network
+        self.network = unwrap(network)
         self.modality_names = [str(n) for n in modality_names]
         self.subsets = parse_subsets(subsets, self.modality_names)
         self.case_key = str(case_key)

@@ -10,18 +10,13 @@ from pathlib import Path
 
 import torch
 from ignite.engine import Engine, Events
-from torch import nn
 
 from metakd_ext.utils.checkpoint import companion_path
 from metakd_ext.utils.enums import StrEnum, look_up
 from metakd_ext.utils.io import atomic_write
+from metakd_ext.utils.modules import unwrap
 
 __all__ = ["SaveWhen", "StateDictSaver", "FinalModelSaver"]
-
-
-def unwrap(obj: object) -> object:
-    """``obj`` without a ``DataParallel`` / ``DistributedDataParallel`` wrapper (the wrapped module's state dict)."""
-    return obj.module if isinstance(obj, (nn.DataParallel, nn.parallel.DistributedDataParallel)) else obj
 
 
 class SaveWhen(StrEnum):
@@ -89,7 +84,7 @@ class StateDictSaver:
 
     def state_dict(self) -> dict[str, dict]:
         """The checkpoint content: name -> state dict, wrappers removed."""
-        return {name: unwrap(obj).state_dict() for name, obj in self.save_dict.items()}  # type: ignore[attr-defined]
+        return {name: unwrap(obj).state_dict() for name, obj in self.save_dict.items()}
 
     def save(self) -> None:
         """Writes the checkpoint now.

@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
+import torch.distributed as dist
 from ignite.engine import Engine, Events
 
 from metakd_ext.engines.subset_evaluator import SubsetEvaluator
@@ -28,7 +29,8 @@ class TeacherElectionHandler:
     :func:`~metakd_ext.metrics.classification_election_scores`: the checkpoint metric), and
     :meth:`~metakd_ext.networks.ModalityTeachers.elect` keeps the best modality per task. The teachers go to the log
     (with the scores), to TensorBoard (``<tag>/<modality>``, 1 for a teacher) and to ``engine.state.teachers``; they
-    are a buffer of the teachers module, so the checkpoint holds them.
+    are a buffer of the teachers module, so the checkpoint holds them. Under ``torch.distributed`` every process
+    elects (the same teachers: the same weights, the whole election split) and the first one reports.
 
     Args:
         teachers: the trainer's ``weight_learner``.
@@ -86,6 +88,8 @@ class TeacherElectionHandler:
         elected = self.teachers.elect_by_name(table, self.modality_names)
         names = [n for n, t in zip(self.modality_names, elected.tolist()) if t]
         engine.state.teachers = names  # type: ignore[attr-defined]
+        if dist.is_available() and dist.is_initialized() and dist.get_rank() > 0:
+            return
         detail = "; ".join(
             f"{task} " + ", ".join(f"{m} {float(v):.3f}" for m, v in by_modality.items())
             for task, by_modality in table.items()

@@ -16,8 +16,9 @@ import torch
 import torch.distributed as dist
 from ignite.engine import Engine, Events
 
-from metakd_ext.handlers.checkpoint_saver import StateDictSaver, unwrap
+from metakd_ext.handlers.checkpoint_saver import StateDictSaver
 from metakd_ext.utils.io import atomic_write
+from metakd_ext.utils.modules import unwrap
 
 __all__ = ["TrainingStateSaver", "random_sources"]
 

@@ -18,6 +18,7 @@ from .checkpoint import companion_path, load_bundle_checkpoint, load_checkpoint
 from .enums import BadImage, BatchKey, KDDistance, MetaMode, PairReduction, StrEnum, WeightInit, look_up
 from .errors import end_errors_with_cause, root_cause
 from .io import atomic_write, atomic_write_text, csv_text, remove_stale_temporaries, save_nifti
+from .modules import unwrap
 from .run_checks import check_batch_size, check_output_dir, check_training_run
 
 __all__ = [
@@ -54,4 +55,5 @@ __all__ = [
     "subset_mask",
     "subset_masks",
     "subset_name",
+    "unwrap",
 ]

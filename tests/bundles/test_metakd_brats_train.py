@@ -115,6 +115,26 @@ def test_torchrun_two_cpu_processes(demo_dir: Path, tmp_path: Path, repo_root: P
     _assert_trained(result, tmp_path, overrides)
 
 
+def test_lckd_with_torchrun_two_cpu_processes(
+    demo_dir: Path, tmp_path: Path, repo_root: Path, bundle_dir: Path
+) -> None:
+    overrides = {**_outputs(tmp_path, demo_dir), "epochs": "2", "teacher_election_interval": "1"}
+    for key in ("meta_interval", "meta_warmup_interval", "meta_steps"):
+        del overrides[key]
+    launcher = [sys.executable, "-m", "torch.distributed.run", "--nproc_per_node=2", "--master_port=29518"]
+    command = [*launcher, "-m", "monai.bundle", "run", "training", "--bundle_root", str(bundle_dir)]
+    command += ["--config_file", config_list("train.json", "lckd.json", "multi_gpu_train.json")]
+    command += ["--logging_file", str(CONFIGS / "logging.conf")]
+    result = run_bundle(command, repo_root, overrides)
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    log = result.stdout + result.stderr
+    elections = [line for line in log.splitlines() if "teacher election (TC flair" in line]
+    assert len(elections) == 2  # iterations 1 and 2, reported by the first process only
+    teachers = torch.load(tmp_path / "models" / "model_final_weight_learner.pt", weights_only=True)["teachers"]
+    names = [m for m, t in zip(("flair", "t1", "t1ce", "t2"), teachers.tolist()) if t]
+    assert elections[-1].endswith(f"teachers {', '.join(names)}")
+
+
 def test_check_properties_is_empty(demo_dir: Path) -> None:
     assert not train_workflow_missing_properties("metakd_brats", demo_dir)
 
