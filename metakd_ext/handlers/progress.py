@@ -127,8 +127,9 @@ class ProgressLogger:
         names: list[str] = []
         for item in items:
             value = item.get(self.case_key) if self.case_key and isinstance(item, Mapping) else None
-            names += (
-                [str(v) for v in value] if isinstance(value, (list, tuple)) else [] if value is None else [str(value)]
-            )
+            if isinstance(value, (list, tuple)):
+                names += [str(v) for v in value]
+            elif value is not None:
+                names.append(str(value))
         shown = ", ".join(names[:3]) + (" ..." if len(names) > 3 else "")
         return f"{self.unit} {done}/{length}" + (f" ({shown})" if shown else "")
