@@ -13,6 +13,7 @@ from .availability import (
     subset_mask,
     subset_masks,
     subset_name,
+    zero_missing,
 )
 from .checkpoint import companion_path, load_bundle_checkpoint, load_checkpoint
 from .enums import BadImage, BatchKey, KDDistance, MetaMode, PairReduction, StrEnum, WeightInit, look_up
@@ -56,4 +57,5 @@ __all__ = [
     "subset_masks",
     "subset_name",
     "unwrap",
+    "zero_missing",
 ]

@@ -37,6 +37,7 @@ __all__ = [
     "subset_mask",
     "subset_masks",
     "subset_name",
+    "zero_missing",
 ]
 
 ModalityInputs: TypeAlias = "torch.Tensor | Mapping[str, torch.Tensor]"
@@ -174,8 +175,14 @@ def apply_modality_mask(
     if isinstance(x, np.ndarray):
         keep_np = convert_to_tensor(modality_mask).cpu().numpy().astype(x.dtype)
         return x * keep_np.reshape(*keep_np.shape, *([1] * (x.ndim - keep_np.ndim)))
+    return zero_missing(x, modality_mask)
+
+
+def zero_missing(x: torch.Tensor, modality_mask: torch.Tensor) -> torch.Tensor:
+    """:func:`apply_modality_mask` of one tensor: (B, M, ...) with a (B, M) mask, or (M, ...) with an (M,) mask,
+    the entries of unavailable modalities set to zero. TorchScript-compatible."""
     keep = modality_mask.to(device=x.device, dtype=x.dtype)
-    return x * keep.reshape(*keep.shape, *([1] * (x.ndim - keep.ndim)))
+    return x * keep.reshape(list(keep.shape) + [1] * (x.ndim - keep.ndim))
 
 
 def all_subsets(modality_names: Sequence[str]) -> list[str]:

@@ -8,7 +8,13 @@ from torch import nn
 
 from metakd_ext.networks.blocks.modality_fusion import ModalityFusion
 from metakd_ext.networks.export import static_graph
-from metakd_ext.utils.availability import batch_size_of, complete_empty_samples, has_values, resolve_modality_mask
+from metakd_ext.utils.availability import (
+    batch_size_of,
+    complete_empty_samples,
+    has_values,
+    resolve_modality_mask,
+    zero_missing,
+)
 
 __all__ = ["MultiEncoderClassifier"]
 
@@ -115,7 +121,7 @@ class MultiEncoderClassifier(nn.Module):
             mask = complete_empty_samples(torch.stack(present, dim=1))
         else:
             mask = modality_mask.to(torch.bool).expand(features.shape[0], features.shape[1])
-        return features * mask.unsqueeze(2).to(features.dtype), mask
+        return zero_missing(features, mask), mask
 
     @torch.jit.unused
     def _encode_available(

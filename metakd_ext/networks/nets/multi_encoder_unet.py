@@ -10,7 +10,7 @@ from torch import nn
 
 from metakd_ext.networks.blocks.modality_fusion import ModalityFusion
 from metakd_ext.networks.export import static_graph
-from metakd_ext.utils.availability import channel_mask, complete_empty_samples, resolve_modality_mask
+from metakd_ext.utils.availability import channel_mask, complete_empty_samples, resolve_modality_mask, zero_missing
 
 __all__ = ["ModalityEncoder", "MultiEncoderUNet"]
 
@@ -234,9 +234,7 @@ class MultiEncoderUNet(nn.Module):
                     scales[s].append(out)
         features: list[torch.Tensor] = []
         for outs in scales:
-            stacked = outs[0] if self.share_encoder else torch.stack(outs, dim=1)
-            keep = mask.reshape([batch, num_mod] + [1] * (stacked.ndim - 2)).to(stacked.dtype)
-            features.append(stacked * keep)
+            features.append(zero_missing(outs[0] if self.share_encoder else torch.stack(outs, dim=1), mask))
         return features
 
     def decode(
