@@ -9,6 +9,8 @@ from collections.abc import Sequence
 import torch
 from ignite.engine import Engine, Events
 
+from metakd_ext.handlers.utils import first_sample
+
 __all__ = ["StopOnNonFiniteLoss"]
 
 
@@ -35,9 +37,7 @@ class StopOnNonFiniteLoss:
         engine.add_event_handler(Events.ITERATION_COMPLETED, self)
 
     def __call__(self, engine: Engine) -> None:
-        output = engine.state.output
-        if isinstance(output, list) and output:
-            output = output[0]  # decollated: the losses are repeated for every sample
+        output = first_sample(engine.state.output)
         if not isinstance(output, dict):
             return
         values = {k: output[k] for k in self.keys if k in output}

@@ -11,6 +11,8 @@ from typing import Any
 from ignite.engine import Engine, Events
 from torch.optim import Optimizer
 
+from metakd_ext.handlers.utils import first_sample
+
 __all__ = ["ProgressLogger", "training_scalars"]
 
 _LOSSES = ("loss", "task_loss", "kd_loss")
@@ -26,8 +28,8 @@ def training_scalars(
     """
 
     def _scalars(output: Mapping | Sequence[Mapping]) -> dict[str, float]:
-        output = output[0] if isinstance(output, Sequence) else output
-        values = {f"{prefix}{k}": float(output[k]) for k in _LOSSES if k in output}
+        losses: Mapping = first_sample(output)
+        values = {f"{prefix}{k}": float(losses[k]) for k in _LOSSES if k in losses}
         if optimizer is not None:
             values[f"{prefix}lr"] = float(optimizer.param_groups[0]["lr"])
         return values

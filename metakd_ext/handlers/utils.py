@@ -1,4 +1,4 @@
-"""Output transforms that wire metrics to one channel of the engine output."""
+"""Reading the engine output: one channel of it for a metric, the first sample of a decollated one."""
 
 from __future__ import annotations
 
@@ -7,7 +7,13 @@ from typing import Any
 
 from monai.handlers import from_engine
 
-__all__ = ["from_engine_channel"]
+__all__ = ["first_sample", "from_engine_channel"]
+
+
+def first_sample(output: Any) -> Any:
+    """A trainer's iteration output as one dict: the output itself, or, where the engine decollated it into a list
+    of one dict per sample (the losses repeated in each), the first sample's."""
+    return output[0] if isinstance(output, list) and output else output
 
 
 def from_engine_channel(keys: Sequence[str], channel: int) -> Any:
