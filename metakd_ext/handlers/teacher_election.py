@@ -6,12 +6,12 @@ import logging
 from collections.abc import Callable, Mapping, Sequence
 from typing import TYPE_CHECKING
 
-import torch.distributed as dist
 from ignite.engine import Engine, Events
 
 from metakd_ext.engines.subset_evaluator import SubsetEvaluator
 from metakd_ext.handlers.scalar_writer import ScalarWriter
 from metakd_ext.networks.blocks.modality_teachers import ModalityTeachers
+from metakd_ext.utils.modules import process_rank
 
 if TYPE_CHECKING:
     from torch.utils.tensorboard import SummaryWriter
@@ -88,7 +88,7 @@ class TeacherElectionHandler:
         elected = self.teachers.elect_by_name(table, self.modality_names)
         names = [n for n, t in zip(self.modality_names, elected.tolist()) if t]
         engine.state.teachers = names  # type: ignore[attr-defined]
-        if dist.is_available() and dist.is_initialized() and dist.get_rank() > 0:
+        if process_rank() > 0:
             return
         detail = "; ".join(
             f"{task} " + ", ".join(f"{m} {float(v):.3f}" for m, v in by_modality.items())

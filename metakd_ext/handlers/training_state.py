@@ -13,12 +13,11 @@ from typing import Any
 
 import numpy as np
 import torch
-import torch.distributed as dist
 from ignite.engine import Engine, Events
 
 from metakd_ext.handlers.checkpoint_saver import StateDictSaver
 from metakd_ext.utils.io import atomic_write
-from metakd_ext.utils.modules import unwrap
+from metakd_ext.utils.modules import process_rank, unwrap
 
 __all__ = ["TrainingStateSaver", "random_sources"]
 
@@ -64,10 +63,6 @@ def _numpy_state(state: Any) -> dict:
 def _numpy_tuple(saved: dict) -> tuple:
     """The inverse of :func:`_numpy_state`."""
     return (saved["kind"], saved["keys"].numpy().astype(np.uint32), saved["pos"], saved["has_gauss"], saved["gauss"])
-
-
-def _rank() -> int:
-    return dist.get_rank() if dist.is_available() and dist.is_initialized() else 0
 
 
 class TrainingStateSaver:
@@ -171,7 +166,7 @@ class TrainingStateSaver:
     def __call__(self, engine: Engine) -> None:
         """Writes the state at the end of every ``interval``-th and of the last epoch (first process only)."""
         epoch = engine.state.epoch
-        if _rank() != 0 or not (epoch % self.interval == 0 or epoch == engine.state.max_epochs):
+        if process_rank() != 0 or not (epoch % self.interval == 0 or epoch == engine.state.max_epochs):
             return
         content = self.state(engine)
         atomic_write(self.path, lambda tmp: torch.save(content, tmp))
@@ -181,7 +176,7 @@ class TrainingStateSaver:
         """At the start of a run: resume from the state, or move an earlier run's files aside."""
         if self.resume:
             self.load(engine)
-        elif _rank() == 0:
+        elif process_rank() == 0:
             self._move_earlier_run()
 
     def _move_earlier_run(self) -> None:

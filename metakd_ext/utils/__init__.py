@@ -19,7 +19,7 @@ from .checkpoint import companion_path, load_bundle_checkpoint, load_checkpoint
 from .enums import BadImage, BatchKey, KDDistance, MetaMode, PairReduction, StrEnum, WeightInit, look_up
 from .errors import end_errors_with_cause, root_cause
 from .io import atomic_write, atomic_write_text, csv_text, remove_stale_temporaries, save_nifti
-from .modules import unwrap
+from .modules import process_rank, unwrap
 from .run_checks import check_batch_size, check_output_dir, check_training_run
 
 __all__ = [
@@ -49,6 +49,7 @@ __all__ = [
     "load_checkpoint",
     "look_up",
     "parse_subsets",
+    "process_rank",
     "remove_stale_temporaries",
     "resolve_modality_mask",
     "root_cause",
