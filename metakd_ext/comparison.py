@@ -21,6 +21,7 @@ from metakd_ext.utils.io import atomic_write_text
 from metakd_ext.visualize.classification_report import PER_SUBJECT, read_per_subject, summarize_classification
 from metakd_ext.visualize.comparison_report import COMPARISON, render_comparison
 from metakd_ext.visualize.subset_report import PER_CASE, read_per_case, read_weights
+from metakd_ext.visualize.training_losses import training_loss_summary
 
 __all__ = ["METHODS", "PAIRED_METRICS", "TASK_METRICS", "case_scores", "compare_methods", "summary_tables"]
 
@@ -126,7 +127,9 @@ def compare_methods(
     (``--random_seed`` the seed: initialisation, data order, modality dropping), then ``run evaluating`` with
     ``evaluate.json`` merged last; its models, logs and evaluation go to ``output_dir/<method>/seed<seed>/``
     (``output_dir/<method>/fold<k>/seed<seed>/`` with folds). Finished runs (an ``eval/summary.csv``) are kept, so
-    an interrupted comparison continues where it stopped.
+    an interrupted comparison continues where it stopped. The report also gives each method's task loss and
+    distillation term at the start and the end of training, from the runs' TensorBoard logs
+    (:func:`~metakd_ext.visualize.training_losses.training_loss_summary`).
 
     With ``folds`` > 1 (few cases, e.g. the 8 real BraTS cases), the datalist's labelled cases are split into
     that many folds (:func:`~metakd_ext.data.cross_validation_datalists`, written to ``output_dir/folds/``); each
@@ -174,6 +177,7 @@ def compare_methods(
     tables: dict[str, list] = {}
     scores: dict[str, dict[int, dict[str, dict[str, float]]]] = {}
     weights: dict[str, list] = {}
+    losses: dict[str, list] = {}
     for method in methods:
         for seed in seeds:
             evaluations = []
@@ -184,6 +188,7 @@ def compare_methods(
                 evaluations.append(run / "eval")
                 label = f"seed {seed}" + (f", fold {k}" if datalist else "")
                 weights.setdefault(method, []).append((label, read_weights(run / "eval")))
+                losses.setdefault(method, []).append((label, training_loss_summary(run / "runs")))
             tables.setdefault(method, []).append(summary_tables(evaluations))
             scores.setdefault(method, {})[seed] = case_scores(evaluations)
     computed = tables[methods[0]][0]
@@ -201,7 +206,7 @@ def compare_methods(
         f"Bundle {root.name}, data {data.name}, configs {', '.join(names)} + the method's; "
         f"seeds {', '.join(map(str, seeds))}; each model scored on {split_text}."
     )
-    render_comparison(out, tables, metrics, weights, note, tests)
+    render_comparison(out, tables, metrics, weights, note, tests, losses)
     return str(out / f"{COMPARISON}.md")
 
 

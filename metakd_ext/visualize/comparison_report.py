@@ -12,11 +12,13 @@ import numpy as np
 from metakd_ext.metrics.subset_summary import MEAN_ROW
 from metakd_ext.utils.io import atomic_write_text, csv_text
 from metakd_ext.visualize.heatmap import subset_heatmap
+from metakd_ext.visualize.training_losses import LOSS_COLUMNS
 
 __all__ = ["COMPARISON", "TEST_COLUMNS", "comparison_table", "render_comparison"]
 
 COMPARISON = "comparison"
-"""Stem of the files: ``comparison.csv``, ``comparison.md``, ``comparison.png``, ``comparison_tests.csv``."""
+"""Stem of the files: ``comparison.csv``, ``comparison.md``, ``comparison.png``, ``comparison_tests.csv``,
+``comparison_losses.csv``."""
 
 TEST_COLUMNS = ["metric", "reference", "method", "cases", "seeds", "mean_difference", "better", "worse", "p_value"]
 """Columns of ``comparison_tests.csv`` (see :func:`~metakd_ext.metrics.paired_case_test`)."""
@@ -61,9 +63,10 @@ def render_comparison(
     weights: Mapping[str, Sequence[tuple[str, Mapping[str, float] | None]]] | None = None,
     note: str = "",
     tests: Sequence[Mapping] = (),
+    losses: Mapping[str, Sequence[tuple[str, Mapping[str, float] | None]]] | None = None,
 ) -> str:
-    """Writes ``comparison.csv``, ``comparison.md``, ``comparison.png`` and, with ``tests``,
-    ``comparison_tests.csv``; returns the Markdown.
+    """Writes ``comparison.csv``, ``comparison.md``, ``comparison.png``, with ``tests`` ``comparison_tests.csv``
+    and with ``losses`` ``comparison_losses.csv``; returns the Markdown.
 
     Args:
         output_dir: the folder to write to.
@@ -74,6 +77,9 @@ def render_comparison(
         note: a line under the title (what was compared, on which cases).
         tests: the paired tests of the reference method against the others, rows of :data:`TEST_COLUMNS` and
             ``per_seed`` (:func:`~metakd_ext.metrics.paired_case_test`).
+        losses: method -> per run (its label) the task loss and distillation term at the start and the end of its
+            training (:func:`~metakd_ext.visualize.training_losses.training_loss_summary`), or None where the run
+            did not log them.
     """
     out = Path(output_dir)
     methods = list(tables)
@@ -114,6 +120,10 @@ def render_comparison(
                 if w:
                     lines.append(f"- {method}, {label}: " + ", ".join(f"{k} {v:.4f}" for k, v in w.items()))
         lines.append("")
+    if losses:
+        lines += _loss_lines(losses)
+        rows = [{"method": m, "run": label, **(v or {})} for m, per_run in losses.items() for label, v in per_run]
+        atomic_write_text(out / f"{COMPARISON}_losses.csv", csv_text(rows, ["method", "run", *LOSS_COLUMNS]))
     markdown = "\n".join(lines)
     atomic_write_text(out / f"{COMPARISON}.md", markdown)
     columns = [f"{title}\n{m}" for title in metrics.values() for m in methods]
@@ -165,4 +175,31 @@ def _test_lines(tests: Sequence[Mapping]) -> list[str]:
             f"| {t['metric']} | {t['method']} | {t['cases']} | {100 * t['mean_difference']:+.2f} | {seeds} "
             f"| {t['better']} / {t['worse']} | {p} |"
         )
+    return [*lines, ""]
+
+
+def _loss_lines(losses: Mapping[str, Sequence[tuple[str, Mapping[str, float] | None]]]) -> list[str]:
+    """The Markdown section of the losses during training: per method, the mean over its runs that logged them."""
+    lines = [
+        "## Losses during training",
+        "",
+        "Per method, the mean over its runs of the task loss and of the distillation term (`train/kd_loss`: over "
+        "teacher → student pairs, the pair's weight times the L1 distance between their bottleneck features, before "
+        "`kd_weight`), each over the first and the last tenth of a run's iterations. `nokd` logs the term without "
+        "training on it: how far apart the modalities' features stay without distillation.",
+        "",
+        "| method | runs | task loss, first tenth | task loss, last tenth | KD term, first tenth "
+        "| KD term, last tenth |",
+        "| --- | --- | --- | --- | --- | --- |",
+    ]
+    for method, per_run in losses.items():
+        logged = [v for _, v in per_run if v]
+        if not logged:
+            lines.append(f"| {method} | 0 of {len(per_run)} | not logged | not logged | not logged | not logged |")
+            continue
+        texts = []
+        for column in LOSS_COLUMNS:
+            values = [v[column] for v in logged if not math.isnan(v[column])]
+            texts.append(f"{np.mean(values):.4g}" if values else "n/a")
+        lines.append(f"| {method} | {len(logged)} of {len(per_run)} | " + " | ".join(texts) + " |")
     return [*lines, ""]

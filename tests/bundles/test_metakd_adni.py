@@ -248,5 +248,6 @@ def test_compare_command_trains_evaluates_and_tabulates(adni_demo_dir: Path, tmp
     assert "| subset | nokd | lckd |" in markdown and "| mri+pet |" in markdown and "**" in markdown
     assert "## macro AUC" in markdown and "- lckd, seed 1, fold 1:" in markdown
     assert "2-fold cross-validation" in markdown and "| accuracy | lckd |" in markdown
+    assert "| nokd | 4 of 4 |" in markdown and "| lckd | 4 of 4 |" in markdown
     assert sorted(p.name for p in (tmp_path / "lckd" / "fold1").iterdir()) == ["seed0", "seed1"]
     assert sorted(p.name for p in (tmp_path / "folds").iterdir()) == ["fold0.json", "fold1.json"]

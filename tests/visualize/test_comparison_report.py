@@ -30,3 +30,26 @@ def test_methods_side_by_side_with_the_best_in_bold(tmp_path: Path) -> None:
     assert "**One seed**: this compares two trained models, not two methods" in single
     with (tmp_path / "comparison_tests.csv").open() as f:
         assert [r["method"] for r in csv.DictReader(f)] == ["nokd"]
+
+
+def test_losses_during_training_per_method(tmp_path: Path) -> None:
+    tables = {"metakd": [_table(0.8, 0.7)], "nokd": [_table(0.5, 0.65)], "uniform": [_table(0.5, 0.6)]}
+    logged = {"task_loss_first": 2.0, "task_loss_last": 0.5, "kd_loss_first": 10.0, "kd_loss_last": 0.02}
+    losses = {
+        "metakd": [("seed 0", logged), ("seed 1", {**logged, "kd_loss_last": 0.04}), ("seed 2", None)],
+        "nokd": [("seed 0", {**logged, "kd_loss_last": 9.0})],
+        "uniform": [("seed 0", None)],
+    }
+    markdown = render_comparison(tmp_path, tables, {"accuracy": "accuracy"}, losses=losses)
+    assert "## Losses during training" in markdown
+    assert "| metakd | 2 of 3 | 2 | 0.5 | 10 | 0.03 |" in markdown
+    assert "| nokd | 1 of 1 | 2 | 0.5 | 10 | 9 |" in markdown
+    assert "| uniform | 0 of 1 | not logged | not logged | not logged | not logged |" in markdown
+    with (tmp_path / "comparison_losses.csv").open() as f:
+        rows = list(csv.DictReader(f))
+    assert [(r["method"], r["run"]) for r in rows][:3] == [
+        ("metakd", "seed 0"),
+        ("metakd", "seed 1"),
+        ("metakd", "seed 2"),
+    ]
+    assert rows[1]["kd_loss_last"] == "0.04" and rows[2]["kd_loss_last"] == ""
