@@ -15,13 +15,14 @@ from typing import Any
 import numpy as np
 
 from metakd_ext.data.datalist import cross_validation_datalists
+from metakd_ext.handlers.modality_weights import WEIGHT_TAG
 from metakd_ext.metrics.paired_test import paired_case_test
 from metakd_ext.metrics.subset_summary import summarize_subsets
 from metakd_ext.utils.io import atomic_write_text
 from metakd_ext.visualize.classification_report import PER_SUBJECT, read_per_subject, summarize_classification
 from metakd_ext.visualize.comparison_report import COMPARISON, render_comparison
 from metakd_ext.visualize.subset_report import PER_CASE, read_per_case, read_weights
-from metakd_ext.visualize.training_losses import training_loss_summary
+from metakd_ext.visualize.training_logs import first_logged, training_loss_summary
 
 __all__ = ["METHODS", "PAIRED_METRICS", "TASK_METRICS", "case_scores", "compare_methods", "summary_tables"]
 
@@ -129,7 +130,7 @@ def compare_methods(
     (``output_dir/<method>/fold<k>/seed<seed>/`` with folds). Finished runs (an ``eval/summary.csv``) are kept, so
     an interrupted comparison continues where it stopped. The report also gives each method's task loss and
     distillation term at the start and the end of training, from the runs' TensorBoard logs
-    (:func:`~metakd_ext.visualize.training_losses.training_loss_summary`).
+    (:func:`~metakd_ext.visualize.training_logs.training_loss_summary`).
 
     With ``folds`` > 1 (few cases, e.g. the 8 real BraTS cases), the datalist's labelled cases are split into
     that many folds (:func:`~metakd_ext.data.cross_validation_datalists`, written to ``output_dir/folds/``); each
@@ -187,7 +188,9 @@ def compare_methods(
                 _train_and_evaluate(root, names, method, seed, data, [*split, *extra], run, rerun)
                 evaluations.append(run / "eval")
                 label = f"seed {seed}" + (f", fold {k}" if datalist else "")
-                weights.setdefault(method, []).append((label, read_weights(run / "eval")))
+                final = read_weights(run / "eval")
+                start = first_logged(run / "runs", WEIGHT_TAG, list(final)) if final else None
+                weights.setdefault(method, []).append((label, final, start))
                 losses.setdefault(method, []).append((label, training_loss_summary(run / "runs")))
             tables.setdefault(method, []).append(summary_tables(evaluations))
             scores.setdefault(method, {})[seed] = case_scores(evaluations)

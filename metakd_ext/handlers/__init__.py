@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from .checkpoint_saver import FinalModelSaver, SaveWhen, StateDictSaver
-from .modality_weights import ModalityWeightsHandler
+from .modality_weights import WEIGHT_TAG, ModalityWeightsHandler
 from .non_finite_loss import StopOnNonFiniteLoss
 from .progress import ProgressLogger, training_scalars
 from .scalar_writer import ScalarWriter
@@ -21,6 +21,7 @@ __all__ = [
     "SubsetReportWriter",
     "TeacherElectionHandler",
     "TrainingStateSaver",
+    "WEIGHT_TAG",
     "from_engine_channel",
     "random_sources",
     "training_scalars",

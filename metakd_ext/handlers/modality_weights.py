@@ -14,7 +14,10 @@ from metakd_ext.networks.blocks.modality_weight_learner import ModalityWeightLea
 if TYPE_CHECKING:
     from torch.utils.tensorboard import SummaryWriter
 
-__all__ = ["ModalityWeightsHandler"]
+__all__ = ["WEIGHT_TAG", "ModalityWeightsHandler"]
+
+WEIGHT_TAG = "modality_weight"
+"""The default TensorBoard tag prefix of the weights: ``modality_weight/<name>``."""
 
 
 class ModalityWeightsHandler:
@@ -44,7 +47,7 @@ class ModalityWeightsHandler:
         interval: int = 0,
         summary_writer: SummaryWriter | None = None,
         log_dir: str | None = None,
-        tag: str = "modality_weight",
+        tag: str = WEIGHT_TAG,
         logger_name: str = "metakd",
     ) -> None:
         if len(modality_names) != weight_learner.num_modalities:

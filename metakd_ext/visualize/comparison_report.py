@@ -12,7 +12,7 @@ import numpy as np
 from metakd_ext.metrics.subset_summary import MEAN_ROW
 from metakd_ext.utils.io import atomic_write_text, csv_text
 from metakd_ext.visualize.heatmap import subset_heatmap
-from metakd_ext.visualize.training_losses import LOSS_COLUMNS
+from metakd_ext.visualize.training_logs import LOSS_COLUMNS
 
 __all__ = ["COMPARISON", "TEST_COLUMNS", "comparison_table", "render_comparison"]
 
@@ -60,7 +60,8 @@ def render_comparison(
     output_dir: str | os.PathLike,
     tables: Mapping[str, Sequence[Mapping[str, Sequence[dict]]]],
     metrics: Mapping[str, str],
-    weights: Mapping[str, Sequence[tuple[str, Mapping[str, float] | None]]] | None = None,
+    weights: Mapping[str, Sequence[tuple[str, Mapping[str, float] | None, tuple[int, Mapping[str, float]] | None]]]
+    | None = None,
     note: str = "",
     tests: Sequence[Mapping] = (),
     losses: Mapping[str, Sequence[tuple[str, Mapping[str, float] | None]]] | None = None,
@@ -72,13 +73,14 @@ def render_comparison(
         output_dir: the folder to write to.
         tables: method -> one summary table per seed (see :func:`comparison_table`).
         metrics: metric column -> its name in the tables (e.g. ``{"dice_et": "Dice ET"}``), in table order.
-        weights: method -> per run (its label, e.g. ``"seed 0"``) the learned weights (MetaKD) or teachers (LCKD: 1
-            a teacher), or None.
+        weights: method -> per run: its label (e.g. ``"seed 0"``), the learned weights (MetaKD) or teachers (LCKD: 1
+            a teacher) of the scored model or None, and the first weights its training logged with their iteration
+            (:func:`~metakd_ext.visualize.training_logs.first_logged`) or None.
         note: a line under the title (what was compared, on which cases).
         tests: the paired tests of the reference method against the others, rows of :data:`TEST_COLUMNS` and
             ``per_seed`` (:func:`~metakd_ext.metrics.paired_case_test`).
         losses: method -> per run (its label) the task loss and distillation term at the start and the end of its
-            training (:func:`~metakd_ext.visualize.training_losses.training_loss_summary`), or None where the run
+            training (:func:`~metakd_ext.visualize.training_logs.training_loss_summary`), or None where the run
             did not log them.
     """
     out = Path(output_dir)
@@ -114,11 +116,21 @@ def render_comparison(
         lines += _test_lines(tests)
         atomic_write_text(out / f"{COMPARISON}_tests.csv", csv_text([dict(t) for t in tests], TEST_COLUMNS))
     if weights:
-        lines += ["## Learned weights (MetaKD) and teachers (LCKD: 1 a teacher)", ""]
+        lines += [
+            "## Learned weights (MetaKD) and teachers (LCKD: 1 a teacher)",
+            "",
+            "The scored model's; in brackets the first weights its training logged (MetaKD starts from random "
+            "logits, seeded): how far the meta steps moved them.",
+            "",
+        ]
         for method, per_run in weights.items():
-            for label, w in per_run:
+            for label, w, start in per_run:
                 if w:
-                    lines.append(f"- {method}, {label}: " + ", ".join(f"{k} {v:.4f}" for k, v in w.items()))
+                    line = f"- {method}, {label}: " + ", ".join(f"{k} {v:.4f}" for k, v in w.items())
+                    if start:
+                        line += f" (iteration {start[0]}: " + ", ".join(f"{k} {v:.4f}" for k, v in start[1].items())
+                        line += ")"
+                    lines.append(line)
         lines.append("")
     if losses:
         lines += _loss_lines(losses)

@@ -12,13 +12,18 @@ def _table(a: float, b: float) -> dict[str, list[dict]]:
 
 def test_methods_side_by_side_with_the_best_in_bold(tmp_path: Path) -> None:
     tables = {"metakd": [_table(0.8, 0.7), _table(0.6, 0.5)], "nokd": [_table(0.5, 0.65), _table(0.5, 0.65)]}
-    weights = {"metakd": [("seed 0", {"mri": 0.6, "pet": 0.4}), ("seed 1", None)], "nokd": [("seed 0", None)]}
+    start = (2, {"mri": 0.5, "pet": 0.5})
+    weights = {
+        "metakd": [("seed 0", {"mri": 0.6, "pet": 0.4}, start), ("seed 1", None, None)],
+        "nokd": [("seed 0", None, None)],
+    }
     test = {"metric": "accuracy", "reference": "metakd", "method": "nokd", "cases": 8, "seeds": 2}
     test.update({"mean_difference": 0.05, "per_seed": [0.1, 0.0], "better": 5, "worse": 2, "p_value": 0.25})
     markdown = render_comparison(tmp_path, tables, {"accuracy": "accuracy"}, weights, note="demo", tests=[test])
     assert "| mri | **70.00 ± 14.14** | 50.00 ± 0.00 |" in markdown
     assert "| **mean over subsets** | 60.00 ± 14.14 | **65.00 ± 0.00** |" in markdown
-    assert "- metakd, seed 0: mri 0.6000, pet 0.4000" in markdown and "demo" in markdown
+    assert "- metakd, seed 0: mri 0.6000, pet 0.4000 (iteration 2: mri 0.5000, pet 0.5000)" in markdown
+    assert "demo" in markdown
     with (tmp_path / "comparison.csv").open() as f:
         rows = list(csv.DictReader(f))
     assert len(rows) == 4 and {r["seeds"] for r in rows} == {"2"}

@@ -1,4 +1,5 @@
-"""The losses a training run logged to TensorBoard, summarised at its start and its end: did distillation act?"""
+"""What a training run logged to TensorBoard, read back: its losses at the start and the end (did distillation
+act?) and the first logged value of a series (where did the modality weights start?)."""
 
 from __future__ import annotations
 
@@ -10,7 +11,7 @@ from pathlib import Path
 import numpy as np
 from tensorboard.backend.event_processing.event_accumulator import SCALARS, EventAccumulator
 
-__all__ = ["LOSS_TAGS", "LOSS_COLUMNS", "read_scalars", "training_loss_summary"]
+__all__ = ["LOSS_TAGS", "LOSS_COLUMNS", "first_logged", "read_scalars", "training_loss_summary"]
 
 LOSS_TAGS = {"task_loss": "train/task_loss", "kd_loss": "train/kd_loss"}
 """The summarised losses by the TensorBoard tags the bundles' trainers write them under
@@ -36,6 +37,22 @@ def read_scalars(log_dir: str | os.PathLike, tags: Sequence[str]) -> dict[str, n
         for tag in set(tags) & set(events.Tags()[SCALARS]):
             found.setdefault(tag, {}).update({e.step: e.value for e in events.Scalars(tag)})
     return {tag: np.array(sorted(by_step.items()), dtype=np.float64).reshape(-1, 2) for tag, by_step in found.items()}
+
+
+def first_logged(log_dir: str | os.PathLike, prefix: str, names: Sequence[str]) -> tuple[int, dict[str, float]] | None:
+    """The first logged values of the series ``<prefix>/<name>`` (e.g. the modality weights
+    :class:`~metakd_ext.handlers.ModalityWeightsHandler` writes), written together at each step.
+
+    Returns:
+        The first step of the series and name -> each series' value there (or its first after it), or None where a
+        series is missing (a run that did not log them).
+    """
+    tags = [f"{prefix}/{n}" for n in names]
+    scalars = read_scalars(log_dir, tags)
+    if len(scalars) < len(tags):
+        return None
+    step = max(scalars[t][0, 0] for t in tags)
+    return int(step), {n: float(scalars[t][scalars[t][:, 0] >= step][0, 1]) for n, t in zip(names, tags)}
 
 
 def training_loss_summary(log_dir: str | os.PathLike, fraction: float = 0.1) -> dict[str, float] | None:

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from torch.utils.tensorboard import SummaryWriter
 
-from metakd_ext.visualize.training_losses import LOSS_COLUMNS, read_scalars, training_loss_summary
+from metakd_ext.visualize.training_logs import LOSS_COLUMNS, first_logged, read_scalars, training_loss_summary
 
 
 def _log(log_dir: Path, values: dict[str, list[float]], start: int = 1) -> None:
@@ -45,3 +45,11 @@ def test_a_run_that_logged_no_losses(tmp_path: Path) -> None:
     assert training_loss_summary(tmp_path) is None
     with pytest.raises(ValueError, match="fraction"):
         training_loss_summary(tmp_path, fraction=0.0)
+
+
+def test_first_logged_weights(tmp_path: Path) -> None:
+    _log(tmp_path, {"modality_weight/mri": [0.3, 0.4, 0.5], "modality_weight/pet": [0.7, 0.6, 0.5]}, start=2)
+    _log(tmp_path, {"train/kd_loss": [1.0]})
+    assert first_logged(tmp_path, "modality_weight", ["mri", "pet"]) == (2, pytest.approx({"mri": 0.3, "pet": 0.7}))
+    assert first_logged(tmp_path, "modality_weight", ["mri", "csf"]) is None
+    assert first_logged(tmp_path, "teacher", ["mri", "pet"]) is None
