@@ -1,0 +1,35 @@
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import torch
+from monai.bundle import ConfigParser
+
+ROOT = Path(__file__).resolve().parents[2]
+PROBE = ROOT / "benchmarks" / "bottleneck_probe.py"
+CONFIGS = ROOT / "bundles" / "metakd_brats" / "configs"
+
+
+def _probe(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, str(PROBE), *args], capture_output=True, text=True, timeout=600)
+
+
+@pytest.mark.slow
+def test_probe_reads_the_runs_of_a_comparison(demo_dir: Path, tmp_path: Path) -> None:
+    parser = ConfigParser()
+    parser.read_config([str(CONFIGS / "train.json"), str(CONFIGS / "demo.json")])
+    parser.update({"dataset_dir": str(demo_dir)})
+    models = tmp_path / "metakd" / "seed0" / "models"
+    models.mkdir(parents=True)
+    torch.save(parser.get_parsed_content("network").state_dict(), models / "model.pt")
+    common = ["--compare_dir", str(tmp_path), "--dataset_dir", str(demo_dir), "--seeds", "0"]
+    out = _probe(*common, "--methods", "metakd")
+    assert out.returncode == 0, out.stderr[-3000:]
+    header, rule, row = out.stdout.strip().splitlines()
+    assert header.startswith("| method | runs | cases | KD term | mean abs. feature | feature values < 0 |")
+    assert row.startswith("| metakd | 1 | 1 | ") and row.count("|") == header.count("|")
+    missing = _probe(*common, "--methods", "nokd")
+    assert missing.returncode != 0 and "run the comparison first" in missing.stderr
