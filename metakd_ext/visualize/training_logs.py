@@ -17,7 +17,8 @@ LOSS_TAGS = {"task_loss": "train/task_loss", "kd_loss": "train/kd_loss"}
 """The summarised losses by the TensorBoard tags the bundles' trainers write them under
 (:func:`~metakd_ext.handlers.training_scalars` with ``prefix="train/"``): the task loss and the distillation
 term before ``kd_weight`` (the sum over teacher -> student pairs of the pair's weight times the L1 distance between
-their bottleneck features), which a run without distillation (``kd_weight`` 0) logs as well."""
+their features where the network distils: a U-Net's bottleneck, a classifier's modality vectors), which a run
+without distillation (``kd_weight`` 0) logs as well."""
 
 LOSS_COLUMNS = [f"{name}_{part}" for name in LOSS_TAGS for part in ("first", "last")]
 """The keys of :func:`training_loss_summary`: each loss's mean over the first and over the last part of the run."""
