@@ -22,7 +22,7 @@ from metakd_ext.networks.blocks.modality_teachers import ModalityTeachers
 from metakd_ext.networks.blocks.modality_weight_learner import ModalityWeightLearner
 from metakd_ext.transforms.array import RandDropModality
 from metakd_ext.utils.availability import ModalityInputs, apply_modality_mask
-from metakd_ext.utils.enums import BatchKey, MetaMode, look_up
+from metakd_ext.utils.enums import BatchKey, KDPairs, MetaMode, look_up
 
 __all__ = ["MetaKDTrainer"]
 
@@ -32,7 +32,8 @@ class MetaKDTrainer(SupervisedTrainer):
 
     Each iteration: the batch's inputs and (B, M) availability mask from ``prepare_batch`` (the one place the mask
     leaves the batch), random modality dropping (after ``missing_warmup_iters``), a forward pass that
-    also returns the per-modality bottleneck features, ``loss = task + kd_weight * KD`` where KD is
+    also returns the per-modality features of the network's ``kd_scales`` (the bottleneck, or every scale the
+    decoder reads), ``loss = task + kd_weight * KD`` where KD is
     :class:`~metakd_ext.losses.PairwiseModalityKDLoss` weighted by the detached importance ratios, and one step of
     the network's optimiser. Every ``meta_interval`` iterations (``meta_warmup_interval`` during the warm-up),
     :meth:`meta_step` updates the importance logits on a meta-validation loader. MONAI's ``IterationEvents``
@@ -58,12 +59,14 @@ class MetaKDTrainer(SupervisedTrainer):
             an epoch boundary draws the same meta batches as the interrupted one.
         meta_optimizer: optimiser of ``weight_learner`` alone (the authors: Adam, lr 1e-2, weight decay 5e-4);
             default exactly that (none for teachers).
-        kd_loss: distillation loss; default :class:`~metakd_ext.losses.PairwiseModalityKDLoss` ().
+        kd_loss: distillation loss; default :class:`~metakd_ext.losses.PairwiseModalityKDLoss` (). Its
+            ``pairs="to_weaker"`` needs weights that a meta step learns: with fixed or elected teachers it would
+            distil nothing (equal weights) or drop every teacher (0/1 pairs).
         kd_weight: weight of the distillation loss (the authors: 0.1).
         meta_mode: ``"first_order"`` (the authors': the task loss of the meta batch with each modality's
-            bottleneck features multiplied by ``p_m``) or ``"unrolled"`` (one virtual SGD step of the network on
-            the training loss with differentiable ratios, then the task loss of the updated network on a meta
-            batch under random missing patterns, differentiated with respect to ``w``).
+            features multiplied by ``p_m`` at the network's ``kd_scales``) or ``"unrolled"`` (one virtual SGD step
+            of the network on the training loss with differentiable ratios, then the task loss of the updated
+            network on a meta batch under random missing patterns, differentiated with respect to ``w``).
         meta_interval: iterations between meta steps after the warm-up; 0 turns meta-learning off.
         meta_warmup_interval: iterations between meta steps during the warm-up; default ``meta_interval``.
         meta_steps: optimiser steps on ``w`` per meta step (the authors: 20).
@@ -77,7 +80,8 @@ class MetaKDTrainer(SupervisedTrainer):
         kwargs: further arguments of ``SupervisedTrainer`` (``amp``, ``train_handlers``, ``postprocessing``...).
 
     Raises:
-        ValueError: a numeric argument is out of range, or meta-learning is on without a meta loader; in a run,
+        ValueError: a numeric argument is out of range, meta-learning is on without a meta loader, or
+            ``to_weaker`` pairs are asked for without meta-learned weights; in a run,
             a ``prepare_batch`` that gives no modality mask.
     """
 
@@ -130,12 +134,21 @@ class MetaKDTrainer(SupervisedTrainer):
                 f"meta-learning needs a ModalityWeightLearner, got {type(weight_learner).__name__}; set "
                 "`meta_interval` and `meta_warmup_interval` to 0 for fixed or elected teachers (LCKD)."
             )
+        kd_loss = kd_loss or PairwiseModalityKDLoss()
+        if kd_weight > 0 and kd_loss.pairs == KDPairs.TO_WEAKER and not meta:
+            raise ValueError(
+                f"`kd_pairs` 'to_weaker' distils only from a modality whose learned weight is above the student's; "
+                f"with {type(weight_learner).__name__} and no meta step (`meta_interval` {meta_interval}, "
+                f"`meta_warmup_interval` {warmup_interval}, `meta_steps` {meta_steps}) the weights are fixed or "
+                "elected teachers, so it is meaningless (equal weights distil nothing; LCKD's teachers already distil "
+                "one way). Use `kd_pairs` 'all' for uniform weights and LCKD."
+            )
         self.weight_learner = weight_learner
         self.meta_data_loader = meta_data_loader
         self.meta_optimizer = meta_optimizer
         if meta_optimizer is None and isinstance(weight_learner, ModalityWeightLearner):
             self.meta_optimizer = torch.optim.Adam(weight_learner.parameters(), lr=1e-2, weight_decay=5e-4)
-        self.kd_loss = kd_loss or PairwiseModalityKDLoss()
+        self.kd_loss = kd_loss
         self.kd_weight = kd_weight
         self.meta_mode = look_up(MetaMode, meta_mode, "meta_mode")
         self.meta_interval = meta_interval
@@ -286,7 +299,8 @@ class MetaKDTrainer(SupervisedTrainer):
     def _first_order_grads(
         self, net: nn.Module, inputs: ModalityInputs, targets: torch.Tensor, mask: torch.Tensor
     ) -> tuple[torch.Tensor, list[torch.Tensor]]:
-        """Task loss with bottleneck features weighted by ``p``; gradient with respect to ``w`` only."""
+        """Task loss with the features of the network's ``kd_scales`` weighted by ``p``; gradient with respect to ``w``
+        only."""
         params = list(self.meta_learner.parameters())
         with self._full_precision():
             pred = net(inputs, modality_mask=mask, modality_weights=self.meta_learner.weights())

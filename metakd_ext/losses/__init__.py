@@ -1,5 +1,5 @@
 from __future__ import annotations
 
-from .pairwise_kd import PairwiseModalityKDLoss
+from .pairwise_kd import PairwiseModalityKDLoss, standardize_features
 
-__all__ = ["PairwiseModalityKDLoss"]
+__all__ = ["PairwiseModalityKDLoss", "standardize_features"]

@@ -10,6 +10,7 @@ from .blocks import (
     modality_encoders,
 )
 from .export import export_segmentation_network, static_graph
+from .kd_scales import resolve_kd_scales
 from .nets import ModalityEncoder, MultiEncoderClassifier, MultiEncoderUNet
 
 __all__ = [
@@ -24,5 +25,6 @@ __all__ = [
     "export_segmentation_network",
     "fill_missing_modalities",
     "modality_encoders",
+    "resolve_kd_scales",
     "static_graph",
 ]

@@ -16,7 +16,18 @@ from .availability import (
     zero_missing,
 )
 from .checkpoint import companion_path, load_bundle_checkpoint, load_checkpoint
-from .enums import BadImage, BatchKey, KDDistance, MetaMode, PairReduction, StrEnum, WeightInit, look_up
+from .enums import (
+    BadImage,
+    BatchKey,
+    KDDistance,
+    KDPairs,
+    KDScale,
+    MetaMode,
+    PairReduction,
+    StrEnum,
+    WeightInit,
+    look_up,
+)
 from .errors import end_errors_with_cause, root_cause
 from .io import atomic_write, atomic_write_text, csv_text, remove_stale_temporaries, save_nifti
 from .modules import process_rank, unwrap
@@ -27,6 +38,8 @@ __all__ = [
     "BadImage",
     "BatchKey",
     "KDDistance",
+    "KDPairs",
+    "KDScale",
     "MetaMode",
     "ModalityInputs",
     "PairReduction",

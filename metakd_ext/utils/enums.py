@@ -10,6 +10,8 @@ __all__ = [
     "StrEnum",
     "BatchKey",
     "KDDistance",
+    "KDPairs",
+    "KDScale",
     "PairReduction",
     "MetaMode",
     "StudentSet",
@@ -47,6 +49,29 @@ class KDDistance(StrEnum):
 
     L1 = "l1"
     MSE = "mse"
+
+
+class KDPairs(StrEnum):
+    """Which ordered (teacher, student) pairs of available modalities the pairwise distillation loss sums.
+
+    ``ALL`` is the authors' code (every ordered pair, weight ``p_i / p_j``); ``TO_WEAKER`` is the paper's words
+    ("high-importance modalities transfer knowledge to lower-importance ones"): only pairs whose teacher weight
+    is above the student's, i.e. ``p_i / p_j > 1``.
+    """
+
+    ALL = "all"
+    TO_WEAKER = "to_weaker"
+
+
+class KDScale(StrEnum):
+    """Named choices of the encoder scales that carry distillation and the meta step's modality weights.
+
+    ``BOTTLENECK`` is the paper's (the coarsest scale alone); ``ALL`` is every scale whose fused features the
+    decoder reads. A list of scale indices (0 the finest) is the third form.
+    """
+
+    BOTTLENECK = "bottleneck"
+    ALL = "all"
 
 
 class PairReduction(StrEnum):

@@ -6,6 +6,7 @@ from ignite.engine import Events
 from monai.losses import DiceFocalLoss
 
 from metakd_ext.engines import MetaKDTrainer
+from metakd_ext.losses import PairwiseModalityKDLoss
 from metakd_ext.networks import ModalityTeachers, ModalityWeightLearner, MultiEncoderUNet
 from metakd_ext.transforms import RandDropModality
 
@@ -20,9 +21,9 @@ def _batches(n: int, batch: int = 2, size: int = 16, seed: int = 0) -> list[dict
     return out
 
 
-def _trainer(meta_mode: str = "first_order", **kwargs) -> MetaKDTrainer:
+def _trainer(meta_mode: str = "first_order", kd_scales: str | list[int] = "bottleneck", **kwargs) -> MetaKDTrainer:
     torch.manual_seed(0)
-    net = MultiEncoderUNet(channels=(4, 8, 16))
+    net = MultiEncoderUNet(channels=(4, 8, 16), kd_scales=kd_scales)
     learner = ModalityWeightLearner(4)
     defaults = {
         "device": "cpu",
@@ -70,16 +71,31 @@ def test_first_order_gradient_reaches_w_only_through_weighting() -> None:
     assert grads[0].abs().sum() > 0
 
 
+@pytest.mark.parametrize("kd_scales, reaches_w", [("bottleneck", False), ([0], True), ("all", True)])
+def test_meta_gradient_reaches_w_through_a_skip_scale(kd_scales, reaches_w: bool) -> None:
+    trainer = _trainer(kd_scales=kd_scales)
+    _prepare(trainer)
+    with torch.no_grad():  # the decoder gets nothing from the bottleneck: only the skips carry the signal
+        trainer.network.fusions[-1].mix.weight.zero_()
+        trainer.network.fusions[-1].mix.bias.zero_()
+    batch = trainer._prepare(_batches(1)[0])
+    _, (grad,) = trainer._first_order_grads(trainer.network.eval(), *batch)
+    assert bool((grad != 0).any()) == reaches_w
+
+
 def _bundle_size_loss(pred: torch.Tensor, label: torch.Tensor) -> torch.Tensor:
     """Dice + BCE scaled by 1e-3: the per-voxel gradient of a 1000x larger crop (16^3 -> 160^3) on a tiny one."""
     return 1e-3 * DiceFocalLoss(sigmoid=True, gamma=0.0, lambda_focal=3.0, batch=True)(pred, label)
 
 
+@pytest.mark.parametrize("kd_scales", ["bottleneck", "all"])
 @pytest.mark.parametrize("meta_mode", ["first_order", "unrolled"])
-def test_meta_gradient_is_exact_under_fp16_autocast(meta_mode: str) -> None:
+def test_meta_gradient_is_exact_under_fp16_autocast(meta_mode: str, kd_scales: str) -> None:
     grads = {}
     for amp in (False, True):  # AMP emulated on the CPU with fp16 autocast; in fp16 this gradient is exactly 0
-        trainer = _trainer(meta_mode, loss_function=_bundle_size_loss, amp=amp, amp_kwargs={"dtype": torch.float16})
+        trainer = _trainer(
+            meta_mode, kd_scales, loss_function=_bundle_size_loss, amp=amp, amp_kwargs={"dtype": torch.float16}
+        )
         _prepare(trainer)
         batch = trainer._prepare(_batches(1, size=16, seed=3)[0])
         if meta_mode == "first_order":
@@ -163,6 +179,18 @@ def test_bad_arguments() -> None:
         _trainer(meta_mode="second_order")
     with pytest.raises(ValueError, match="`kd_weight` must be >= 0"):
         _trainer(kd_weight=-1.0)
+
+
+def test_to_weaker_needs_meta_learned_weights() -> None:
+    to_weaker = PairwiseModalityKDLoss(pairs="to_weaker")
+    with pytest.raises(ValueError, match="'to_weaker' .* with ModalityWeightLearner and no meta step .* meaningless"):
+        _trainer(kd_loss=to_weaker, meta_interval=0)  # uniform: fixed equal weights
+    with pytest.raises(ValueError, match="with ModalityTeachers and no meta step"):
+        _trainer(kd_loss=to_weaker, weight_learner=ModalityTeachers(4), meta_interval=0, meta_optimizer=None)
+    _trainer(kd_loss=to_weaker, meta_interval=0, kd_weight=0.0)  # no KD: nothing to distil, nothing to refuse
+    trainer = _trainer(kd_loss=to_weaker, kd_scales="all", kd_weight=1.0)
+    trainer.run()
+    assert float(trainer.state.output["kd_loss"]) > 0
 
 
 def test_lckd_teachers_distil_without_a_meta_step() -> None:

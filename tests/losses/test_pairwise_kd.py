@@ -63,3 +63,68 @@ def test_bad_arguments() -> None:
         PairwiseModalityKDLoss()(_features(), MASK[:, :2], RATIOS)
     with pytest.raises(ValueError, match="`ratios` must have shape"):
         PairwiseModalityKDLoss()(_features(), MASK, RATIOS[:2])
+
+
+def test_silenced_features_keep_a_large_normalised_term() -> None:
+    torch.manual_seed(0)
+    feats = torch.randn(2, 3, 4, 4, 4, 4)
+    silenced = 1e-4 * feats  # what training made of the bottleneck: every feature near 0
+    mask = torch.ones(2, 3, dtype=torch.bool)
+    plain, normalised = PairwiseModalityKDLoss(), PairwiseModalityKDLoss(normalize=True)
+    assert plain(silenced, mask, RATIOS).item() == pytest.approx(1e-4 * plain(feats, mask, RATIOS).item(), rel=1e-4)
+    assert normalised(silenced, mask, RATIOS).item() == pytest.approx(normalised(feats, mask, RATIOS).item(), rel=1e-2)
+    assert normalised(silenced, mask, RATIOS).item() > 1.0
+
+
+def test_normalised_features_that_agree_up_to_scale_and_shift_give_zero() -> None:
+    torch.manual_seed(0)
+    f = torch.randn(1, 1, 4, 3, 3, 3)
+    feats = torch.cat([f, 5.0 * f + 2.0], dim=1)
+    mask = torch.ones(1, 2, dtype=torch.bool)
+    assert PairwiseModalityKDLoss(normalize=True)(feats, mask, torch.ones(2, 2)).item() == pytest.approx(0, abs=1e-4)
+    assert PairwiseModalityKDLoss()(feats, mask, torch.ones(2, 2)).item() > 1.0
+
+
+def test_to_weaker_keeps_exactly_the_pairs_whose_teacher_weight_is_above_the_students() -> None:
+    torch.manual_seed(0)
+    learner = ModalityWeightLearner(4)
+    with torch.no_grad():
+        learner.logits.copy_(torch.tensor([2.0, 0.5, 0.5, 1.0]))  # p_0 > p_3 > p_1 = p_2
+    ratios = learner.ratios()
+    loss = PairwiseModalityKDLoss(pairs="to_weaker")
+    mask = torch.tensor([[1, 1, 1, 1], [0, 1, 1, 1]]).bool()
+    weights, available = loss.pair_weights(mask, ratios)
+    p = learner.weights().detach()
+    expected = available & (p[:, None] > p[None, :])
+    assert torch.equal(weights != 0, expected)
+    kept = {tuple(ij) for ij in expected[0].nonzero().tolist()}
+    assert kept == {(0, 1), (0, 2), (0, 3), (3, 1), (3, 2)}  # never (1, 2) nor (2, 1): equal weights
+    assert torch.allclose(weights[expected], ratios.expand(2, 4, 4)[expected])
+    feats = torch.randn(2, 4, 3, 2, 2, 2, requires_grad=True)
+    loss(feats, mask, ratios).backward()
+    assert torch.all(feats.grad[:, 0] == 0)  # the strongest modality is never a student
+    assert torch.all(feats.grad[0, 1] != 0) and torch.all(feats.grad[1, 3] == 0)  # sample 1: 3 teaches, not learns
+    all_pairs = PairwiseModalityKDLoss()
+    assert torch.equal(all_pairs.pair_weights(mask, ratios)[0] != 0, available)
+
+
+def test_scales_are_averaged_with_their_weights() -> None:
+    torch.manual_seed(0)
+    fine, coarse = torch.randn(2, 3, 2, 8, 8, 8), torch.randn(2, 3, 4, 2, 2, 2)
+    mask = torch.tensor([[1, 1, 0], [1, 1, 1]]).bool()
+    one = PairwiseModalityKDLoss()
+    values = [one(fine, mask, RATIOS), one(coarse, mask, RATIOS)]
+    assert one([fine, coarse], mask, RATIOS).item() == pytest.approx((values[0] + values[1]).item() / 2)
+    weighted = PairwiseModalityKDLoss(scale_weights=[1.0, 3.0])
+    assert weighted([fine, coarse], mask, RATIOS).item() == pytest.approx((values[0] + 3 * values[1]).item() / 4)
+    with pytest.raises(ValueError, match="`scale_weights` has 2 entries but the features have 1 scales"):
+        weighted([fine], mask, RATIOS)
+    with pytest.raises(ValueError, match="`scale_weights` must be non-negative"):
+        PairwiseModalityKDLoss(scale_weights=[-1.0, 1.0])
+    with pytest.raises(ValueError, match="`pairs` must be one of 'all', 'to_weaker'"):
+        PairwiseModalityKDLoss(pairs="strongest")
+
+
+def test_vectors_are_standardised_over_their_features() -> None:
+    feats = torch.tensor([[[1.0, 2.0, 3.0], [10.0, 20.0, 30.0]]])  # (1, 2, 3): the same profile, another scale
+    assert PairwiseModalityKDLoss(normalize=True)(feats, torch.ones(1, 2).bool(), torch.ones(2, 2)).item() < 1e-4

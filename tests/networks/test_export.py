@@ -23,10 +23,11 @@ def _every_subset_input(shape: tuple[int, ...]) -> torch.Tensor:
     return torch.rand(len(masks), 4, *shape) * masks.reshape(-1, 4, *([1] * len(shape)))
 
 
+@pytest.mark.parametrize("kd_scales", ["bottleneck", "all"])
 @pytest.mark.parametrize("share_encoder", [False, True])
-def test_torchscript_equals_eager_for_every_subset_and_size(share_encoder: bool) -> None:
+def test_torchscript_equals_eager_for_every_subset_and_size(share_encoder: bool, kd_scales: str) -> None:
     torch.manual_seed(0)
-    net = MultiEncoderUNet(channels=(4, 8, 16), share_encoder=share_encoder).eval()
+    net = MultiEncoderUNet(channels=(4, 8, 16), share_encoder=share_encoder, kd_scales=kd_scales).eval()
     scripted = torch.jit.script(net)
     with torch.no_grad():
         for shape in [(16, 16, 16), (32, 8, 24)]:
@@ -38,7 +39,10 @@ def test_torchscript_equals_eager_for_every_subset_and_size(share_encoder: bool)
         torch.testing.assert_close(scripted(x, mask), net(x, mask), rtol=1e-4, atol=1e-5)
         _, features = scripted(x, None, None, True)
         _, eager_features = net(x, return_features=True)
+        assert len(features) == len(net.kd_scales)
         torch.testing.assert_close(features, eager_features, rtol=1e-4, atol=1e-5)
+        weights = torch.tensor([0.4, 0.1, 0.3, 0.2])  # the meta step's weights, on every scale of kd_scales
+        torch.testing.assert_close(scripted(x, None, weights), net(x, modality_weights=weights), rtol=1e-4, atol=1e-5)
 
 
 def test_torch_export_with_dynamic_batch_and_spatial_sizes() -> None:

@@ -8,6 +8,7 @@ from torch import nn
 
 from metakd_ext.networks.blocks.modality_fusion import ModalityFusion
 from metakd_ext.networks.export import static_graph
+from metakd_ext.networks.kd_scales import resolve_kd_scales
 from metakd_ext.utils.availability import (
     batch_size_of,
     complete_empty_samples,
@@ -37,6 +38,9 @@ class MultiEncoderClassifier(nn.Module):
         feature_size: width F of every modality's projected feature, the distillation space.
         hidden_size: width of the fused feature before the head.
         dropout: dropout before the head.
+        kd_scales: the scales that carry distillation and the meta step's weights, as for
+            :class:`~metakd_ext.networks.MultiEncoderUNet`; the modality vectors are this network's one scale, so
+            ``"bottleneck"``, ``"all"``, 0 and -1 all name them (the bundles' ``kd_scales`` key, checked here).
 
     Example::
 
@@ -55,8 +59,10 @@ class MultiEncoderClassifier(nn.Module):
         feature_size: int = 64,
         hidden_size: int = 64,
         dropout: float = 0.0,
+        kd_scales: str | int | Sequence[int] = "bottleneck",
     ) -> None:
         super().__init__()
+        resolve_kd_scales(kd_scales, 1)
         self.modalities = [str(m) for m in modalities]
         if len(self.modalities) < 1 or len(set(self.modalities)) != len(self.modalities):
             raise ValueError(f"`modalities` must be distinct names, at least one, got {self.modalities}.")

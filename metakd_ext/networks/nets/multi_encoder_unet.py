@@ -10,6 +10,7 @@ from torch import nn
 
 from metakd_ext.networks.blocks.modality_fusion import ModalityFusion
 from metakd_ext.networks.export import static_graph
+from metakd_ext.networks.kd_scales import resolve_kd_scales
 from metakd_ext.utils.availability import channel_mask, complete_empty_samples, resolve_modality_mask, zero_missing
 
 __all__ = ["ModalityEncoder", "MultiEncoderUNet"]
@@ -95,14 +96,23 @@ class MultiEncoderUNet(nn.Module):
         act: activation (MONAI name).
         res_block: residual encoder and decoder blocks.
         dropout: dropout inside the blocks.
+        kd_scales: the scales whose per-modality features ``return_features`` gives (for distillation) and that
+            ``modality_weights`` multiply (the meta step): ``"bottleneck"`` (the paper's), ``"all"`` (every scale
+            whose fused features the decoder reads: the bottleneck and every skip) or scale indices (0 the finest,
+            -1 the bottleneck). See :func:`~metakd_ext.networks.resolve_kd_scales`.
 
     Example::
 
         net = MultiEncoderUNet(spatial_dims=3, num_modalities=4, out_channels=3, channels=(8, 16, 32))
         x = torch.rand(2, 4, 32, 32, 32)
         y = net(x, modality_mask=torch.tensor([[1, 0, 1, 1], [1, 1, 1, 1]]).bool())  # (2, 3, 32, 32, 32)
-        y, bottleneck = net(x, return_features=True)  # bottleneck: (2, 4, 32, 8, 8, 8)
+        y, [bottleneck] = net(x, return_features=True)  # bottleneck: (2, 4, 32, 8, 8, 8)
+        net = MultiEncoderUNet(3, 4, 3, channels=(8, 16, 32), kd_scales="all")
+        y, features = net(x, return_features=True)  # (2, 4, 8, 32, 32, 32), (2, 4, 16, 16, 16, 16), (2, 4, 32, 8, 8, 8)
     """
+
+    kd_scales: list[int]
+    """Indices of the scales that carry distillation and the meta step's weights, finest first."""
 
     def __init__(
         self,
@@ -117,6 +127,7 @@ class MultiEncoderUNet(nn.Module):
         act: tuple | str = ("leakyrelu", {"inplace": True, "negative_slope": 0.01}),
         res_block: bool = True,
         dropout: tuple | str | float | None = None,
+        kd_scales: str | int | Sequence[int] = "bottleneck",
     ) -> None:
         super().__init__()
         if spatial_dims not in (2, 3):
@@ -138,6 +149,7 @@ class MultiEncoderUNet(nn.Module):
         self.channels = tuple(channels)
         self.decoder_channels = tuple(decoder_channels)
         self.strides = tuple(strides)
+        self.kd_scales = resolve_kd_scales(kd_scales, len(channels))
         self.size_divisible = math.prod(self.strides)
         """Spatial sizes of the input must be multiples of this."""
         self.share_encoder = share_encoder
@@ -248,8 +260,8 @@ class MultiEncoderUNet(nn.Module):
         Args:
             features: per-scale (B, M, C_s, *spatial_s) features from :meth:`encode`.
             modality_mask: (B, M) bool; a subset of the modalities that were encoded.
-            modality_weights: optional (M,) or (B, M) weights multiplied onto each modality's bottleneck
-                features (the MetaKD meta step).
+            modality_weights: optional (M,) or (B, M) weights multiplied onto each modality's features at the
+                scales in ``kd_scales`` (the MetaKD meta step).
 
         Returns:
             (B, out_channels, *spatial) logits.
@@ -257,7 +269,7 @@ class MultiEncoderUNet(nn.Module):
         last = len(features) - 1
         fused: list[torch.Tensor] = []
         for s, fusion in enumerate(self.fusions):
-            fused.append(fusion(features[s], modality_mask, modality_weights if s == last else None))
+            fused.append(fusion(features[s], modality_mask, modality_weights if s in self.kd_scales else None))
         y = fused[last]
         for i, up in enumerate(self.decoder):
             y = up(y, fused[last - 1 - i])
@@ -269,20 +281,20 @@ class MultiEncoderUNet(nn.Module):
         modality_mask: torch.Tensor | None = None,
         modality_weights: torch.Tensor | None = None,
         return_features: bool = False,
-    ) -> torch.Tensor | tuple[torch.Tensor, torch.Tensor]:
+    ) -> torch.Tensor | tuple[torch.Tensor, list[torch.Tensor]]:
         """
         Args:
             x: (B, M, *spatial) input; channels of missing modalities are ignored.
             modality_mask: (B, M) bool availability, or None to treat all-zero channels as missing.
-            modality_weights: optional (M,) or (B, M) weights on the bottleneck features (meta step).
-            return_features: also return the per-modality bottleneck features for distillation.
+            modality_weights: optional (M,) or (B, M) weights on the features of the ``kd_scales`` (meta step).
+            return_features: also return the per-modality features of the ``kd_scales`` for distillation.
 
         Returns:
-            (B, out_channels, *spatial) logits, and with ``return_features`` also the
-            (B, M, C_bottleneck, *spatial_bottleneck) per-modality bottleneck features (zero where missing).
+            (B, out_channels, *spatial) logits, and with ``return_features`` also one (B, M, C_s, *spatial_s)
+            tensor of per-modality features (zero where missing) per scale of ``kd_scales``, finest first.
         """
         features, mask = self.encode(x, modality_mask)
         logits = self.decode(features, mask, modality_weights)
         if return_features:
-            return logits, features[-1]
+            return logits, [features[s] for s in self.kd_scales]
         return logits

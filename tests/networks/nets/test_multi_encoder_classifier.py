@@ -100,6 +100,16 @@ def test_modality_weights_change_output_and_get_gradient() -> None:
     assert all(p.grad is not None and p.grad.abs().sum() > 0 for p in learner.parameters())
 
 
+@pytest.mark.parametrize("kd_scales", ["bottleneck", "all", 0, [-1]])
+def test_every_kd_scales_names_the_modality_vectors(kd_scales) -> None:
+    torch.manual_seed(0)
+    mask = torch.tensor([[1, 1, 0, 1], [0, 1, 1, 1]]).bool()
+    _, features = _net(kd_scales=kd_scales)(_inputs(), mask, return_features=True)
+    torch.manual_seed(0)
+    _, bottleneck = _net()(_inputs(), mask, return_features=True)
+    assert torch.equal(features, bottleneck)
+
+
 def test_encode_classify_equals_forward() -> None:
     net = _net().eval()
     mask = torch.tensor([[1, 1, 0, 1], [0, 1, 1, 1]]).bool()
@@ -116,6 +126,8 @@ def test_encode_classify_equals_forward() -> None:
         ({"num_classes": 1}, "num_classes"),
         ({"feature_size": 0}, "feature_size"),
         ({"encoders": {"mri": torch.nn.Identity(), "pet": torch.nn.Identity()}}, "out_features"),
+        ({"kd_scales": [1]}, r"`kd_scales` must be .* in \[-1, 0\] .* 1 scales"),
+        ({"kd_scales": "skips"}, "`kd_scales` must be one of 'bottleneck', 'all'"),
     ],
 )
 def test_bad_arguments(kwargs: dict, message: str) -> None:

@@ -21,7 +21,7 @@ def test_shapes_for_every_pattern(pattern: list[int], share_encoder: bool) -> No
     net = _net(share_encoder=share_encoder)
     x = torch.rand(2, 4, 16, 16, 16)
     mask = torch.tensor([pattern, [1, 1, 1, 1]]).bool()
-    logits, feats = net(x, modality_mask=mask, return_features=True)
+    logits, [feats] = net(x, modality_mask=mask, return_features=True)
     assert logits.shape == (2, 3, 16, 16, 16)
     assert feats.shape == (2, 4, 16, 4, 4, 4)
     missing = ~mask
@@ -121,7 +121,48 @@ def test_2d() -> None:
 
 def test_light_decoder() -> None:
     net = MultiEncoderUNet(channels=(8, 16, 32), decoder_channels=(4, 8, 16)).eval()
-    y, feats = net(torch.rand(1, 4, 16, 16, 16), return_features=True)
+    y, [feats] = net(torch.rand(1, 4, 16, 16, 16), return_features=True)
     assert y.shape == (1, 3, 16, 16, 16) and feats.shape == (1, 4, 32, 4, 4, 4)
     full = MultiEncoderUNet(channels=(8, 16, 32))
     assert sum(p.numel() for p in net.decoder.parameters()) < sum(p.numel() for p in full.decoder.parameters()) / 3
+
+
+@pytest.mark.parametrize(
+    "kd_scales, expected", [("bottleneck", [2]), ("all", [0, 1, 2]), ([0], [0]), ([-1, 1, 1], [1, 2]), (0, [0])]
+)
+def test_kd_scales_give_the_features_of_those_scales(kd_scales, expected: list[int]) -> None:
+    net = _net(kd_scales=kd_scales)
+    assert net.kd_scales == expected
+    x = torch.rand(2, 4, 16, 16, 16)
+    mask = torch.tensor([[1, 0, 1, 1], [1, 1, 1, 1]]).bool()
+    _, feats = net(x, modality_mask=mask, return_features=True)
+    every_scale, _ = net.encode(x, mask)
+    assert len(feats) == len(expected)
+    for f, s in zip(feats, expected):
+        assert torch.equal(f, every_scale[s])
+
+
+@pytest.mark.parametrize("kd_scales, changed", [("bottleneck", [2]), ([0], [0]), ("all", [0, 1, 2])])
+def test_modality_weights_act_on_the_kd_scales_only(kd_scales, changed: list[int]) -> None:
+    net = _net(kd_scales=kd_scales)
+    x = torch.rand(2, 4, 16, 16, 16)
+    mask = torch.ones(2, 4, dtype=torch.bool)
+    features, _ = net.encode(x, mask)
+    weights = torch.tensor([0.1, 0.2, 0.3, 0.4])
+    seen: dict[int, list[torch.Tensor]] = {s: [] for s in range(len(net.fusions))}
+    handles = [f.register_forward_hook(lambda _m, _i, out, s=s: seen[s].append(out)) for s, f in enumerate(net.fusions)]
+    net.decode(features, mask)
+    net.decode(features, mask, weights)
+    for h in handles:
+        h.remove()
+    for s, (plain, weighted) in seen.items():
+        assert torch.allclose(plain, weighted) != (s in changed), s
+
+
+def test_bad_kd_scales() -> None:
+    with pytest.raises(ValueError, match="`kd_scales` must be one of 'bottleneck', 'all', got 'skips'"):
+        _net(kd_scales="skips")
+    with pytest.raises(ValueError, match=r"scale indices in \[-3, 2\] .* got \[3\]"):
+        _net(kd_scales=[3])
+    with pytest.raises(ValueError, match="`kd_scales` must be"):
+        _net(kd_scales=[])

@@ -9,7 +9,7 @@ import torch
 from monai.bundle import ConfigParser
 
 ROOT = Path(__file__).resolve().parents[2]
-PROBE = ROOT / "benchmarks" / "bottleneck_probe.py"
+PROBE = ROOT / "benchmarks" / "distillation_probe.py"
 CONFIGS = ROOT / "bundles" / "metakd_brats" / "configs"
 
 
@@ -28,8 +28,12 @@ def test_probe_reads_the_runs_of_a_comparison(demo_dir: Path, tmp_path: Path) ->
     common = ["--compare_dir", str(tmp_path), "--dataset_dir", str(demo_dir), "--seeds", "0"]
     out = _probe(*common, "--methods", "metakd")
     assert out.returncode == 0, out.stderr[-3000:]
-    header, rule, row = out.stdout.strip().splitlines()
-    assert header.startswith("| method | runs | cases | KD term | mean abs. feature | feature values < 0 |")
-    assert row.startswith("| metakd | 1 | 1 | ") and row.count("|") == header.count("|")
+    scales, weights, ranks = (t.splitlines() for t in out.stdout.strip().split("\n\n"))
+    header = scales[0]
+    assert header.startswith("| method | scale | runs | cases | KD term | KD term, standardised | mean abs. feature |")
+    rows = scales[2:]
+    assert [r.split("|")[2].strip() for r in rows] == ["0", "1", "2", "3 (bottleneck)"]  # demo.json: 4 scales
+    assert all(r.startswith("| metakd |") and r.count("|") == header.count("|") for r in rows)
+    assert len(weights) == 2 and len(ranks) == 2  # headers alone: this run saved no weights
     missing = _probe(*common, "--methods", "nokd")
     assert missing.returncode != 0 and "run the comparison first" in missing.stderr
