@@ -43,6 +43,7 @@ def main() -> None:
     parser.add_argument("--rates", default="[0.05,0.1,0.15,0.2]", help="audio rates, a Python list")
     parser.add_argument("--draws", default="[0,1]", help="seeds of the draws, a Python list")
     parser.add_argument("--methods", default="['metakd','nokd','lckd']", help="method configs of the bundle")
+    parser.add_argument("--bundle_root", default=str(BUNDLE), help="the AV-MNIST bundle (another copy of it)")
     parser.add_argument("--overrides", default="{}", help="top-level bundle keys for every run, a Python dict")
     args = parser.parse_args()
     rates, draws, methods = (ast.literal_eval(a) for a in (args.rates, args.draws, args.methods))
@@ -57,7 +58,7 @@ def main() -> None:
                 write_avmnist_datalist(args.fsdd_dir, args.mnist_dir, str(datalist), audio_rate=rate, seed=draw)
             run_dir = out / f"rate{rate:g}" / f"draw{draw}"
             overrides = {**ast.literal_eval(args.overrides), "datalist": str(datalist)}
-            compare_methods(str(BUNDLE), str(out / "data"), str(run_dir), methods, [draw], overrides=overrides)
+            compare_methods(args.bundle_root, str(out / "data"), str(run_dir), methods, [draw], overrides=overrides)
             for method in methods:
                 table = {
                     r["subset"]: r["value"]

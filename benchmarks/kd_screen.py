@@ -1,0 +1,101 @@
+"""Screens MetaKD's distillation settings against the baselines with the comparison command, on held-out cases.
+
+Each setting is a MetaKD run (``metakd.json``) with three keys set: ``kd_scales`` (``bott`` the bottleneck, ``all``
+every scale the decoder reads), ``kd_normalize`` (``plain`` or ``norm``) and ``kd_pairs`` (``pairs``: every ordered
+pair, ``weaker``: only from the more important modality). A setting is named by the three, e.g.
+``mkd_all_norm_weaker``; the default is every one of the eight. The script copies the bundle's configs to
+``OUTPUT_DIR/bundle/configs/``, writes one config per setting there, and runs ``compare_methods`` over the
+baselines and the settings (the first baseline is the reference of the paired tests), so the table, the
+losses, the weights and the paired tests are the comparison's own (``OUTPUT_DIR/comparison.md``,
+``comparison_tests.csv``). Finished runs are kept, so an interrupted screen continues where it stopped, and a
+screen of a few settings can grow into a larger one in the same folder. The run folders are what
+``benchmarks/distillation_probe.py --bundle_root OUTPUT_DIR/bundle`` reads.
+
+The real-case screen of the BraTS README (20 real BraTS 2018 cases, 2 mm, 2 folds, 448 iterations)::
+
+    python benchmarks/kd_screen.py --dataset_dir real20 --output_dir kd_screen --folds 2 \
+        --overrides "{'spacing': [2, 2, 2], 'epochs': 112, 'val_interval': 8, 'roi_size': [32, 32, 32]}"
+"""
+
+from __future__ import annotations
+
+import argparse
+import ast
+import itertools
+import json
+import shutil
+from pathlib import Path
+
+from metakd_ext.comparison import compare_methods
+
+BUNDLE = Path(__file__).resolve().parents[1] / "bundles" / "metakd_brats"
+SCALES = {"bott": "bottleneck", "all": "all"}
+NORMALIZE = {"plain": False, "norm": True}
+PAIRS = {"pairs": "all", "weaker": "to_weaker"}
+SETTINGS = [f"mkd_{s}_{n}_{p}" for s, n, p in itertools.product(SCALES, NORMALIZE, PAIRS)]
+
+
+def setting_config(name: str) -> dict:
+    """The keys of one setting, from its name ``mkd_<scales>_<normalize>_<pairs>``.
+
+    Raises:
+        ValueError: the name is not one of :data:`SETTINGS`.
+    """
+    if name not in SETTINGS:
+        raise ValueError(f"setting {name!r} is not one of {SETTINGS}.")
+    _, scales, normalize, pairs = name.split("_")
+    return {
+        "_desc_": f"kd_screen.py: MetaKD with kd_scales {SCALES[scales]}, kd_normalize {NORMALIZE[normalize]}, "
+        f"kd_pairs {PAIRS[pairs]}",
+        "kd_scales": SCALES[scales],
+        "kd_normalize": NORMALIZE[normalize],
+        "kd_pairs": PAIRS[pairs],
+    }
+
+
+def write_screen_bundle(bundle: Path, output_dir: Path, settings: list[str]) -> Path:
+    """``output_dir/bundle``: the bundle's configs and one ``<setting>.json`` per setting, merged over
+    ``metakd.json``'s keys; returns its path."""
+    root = output_dir / "bundle"
+    shutil.copytree(bundle / "configs", root / "configs", dirs_exist_ok=True)
+    metakd = json.loads((bundle / "configs" / "metakd.json").read_text())
+    for name in settings:
+        content = {**{k: v for k, v in metakd.items() if k != "_desc_"}, **setting_config(name)}
+        (root / "configs" / f"{name}.json").write_text(json.dumps(content, indent=4) + "\n")
+    return root
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--dataset_dir", required=True, help="the cases, with datalist.json")
+    parser.add_argument("--output_dir", required=True, help="where the screen's bundle copy, runs and tables go")
+    parser.add_argument("--bundle_root", default=str(BUNDLE), help="the BraTS bundle")
+    parser.add_argument("--settings", default=str(SETTINGS), help="settings to screen, a Python list")
+    parser.add_argument("--baselines", default="['nokd']", help="method configs of the bundle, a Python list")
+    parser.add_argument("--seeds", default="[0]", help="a Python list")
+    parser.add_argument("--folds", type=int, default=2)
+    parser.add_argument("--configs", default="['demo.json']", help="configs merged after train.json")
+    parser.add_argument("--overrides", default="{}", help="top-level bundle keys for every run, a Python dict")
+    args = parser.parse_args()
+    settings, baselines, seeds, configs = (
+        ast.literal_eval(a) for a in (args.settings, args.baselines, args.seeds, args.configs)
+    )
+    for name in settings:
+        setting_config(name)
+    out = Path(args.output_dir).resolve()
+    root = write_screen_bundle(Path(args.bundle_root), out, settings)
+    report = compare_methods(
+        str(root),
+        args.dataset_dir,
+        str(out),
+        [*baselines, *settings],
+        seeds,
+        folds=args.folds,
+        configs=configs,
+        overrides=ast.literal_eval(args.overrides),
+    )
+    print(Path(report).read_text(), end="")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import importlib.util
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from monai.bundle import ConfigParser
+
+ROOT = Path(__file__).resolve().parents[2]
+SCREEN = ROOT / "benchmarks" / "kd_screen.py"
+
+
+def _module():
+    spec = importlib.util.spec_from_file_location("kd_screen", SCREEN)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_every_setting_becomes_a_config_the_bundle_parses(tmp_path: Path) -> None:
+    screen = _module()
+    assert len(screen.SETTINGS) == 8
+    root = screen.write_screen_bundle(ROOT / "bundles" / "metakd_brats", tmp_path, screen.SETTINGS)
+    for name, scales, normalize, pairs in [
+        ("mkd_bott_plain_pairs", [3], False, "all"),
+        ("mkd_all_norm_weaker", [0, 1, 2, 3], True, "to_weaker"),
+    ]:
+        parser = ConfigParser()
+        parser.read_config([str(root / "configs" / n) for n in ("train.json", "demo.json", f"{name}.json")])
+        parser.update({"device": "cpu"})
+        assert parser.get_parsed_content("network_def").kd_scales == scales
+        loss = parser.get_parsed_content("kd_loss")
+        assert (loss.normalize, loss.pairs) == (normalize, pairs)
+    with pytest.raises(ValueError, match="setting 'mkd_all_norm' is not one of"):
+        screen.setting_config("mkd_all_norm")
+
+
+def test_unknown_setting_stops_before_any_run(tmp_path: Path) -> None:
+    out = subprocess.run(
+        [sys.executable, str(SCREEN), "--dataset_dir", str(tmp_path), "--output_dir", str(tmp_path / "o")]
+        + ["--settings", "['mkd_skips_norm_pairs']"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert out.returncode != 0 and "is not one of" in out.stderr and not (tmp_path / "o").exists()
