@@ -10,9 +10,10 @@ from metakd_ext.utils import all_subsets, subset_mask
 NAMES = ["flair", "t1", "t1ce", "t2"]
 
 
-def test_fast_path_equals_plain_path() -> None:
+@pytest.mark.parametrize("kd_scales", ["bottleneck", "all"])
+def test_fast_path_equals_plain_path(kd_scales: str) -> None:
     torch.manual_seed(0)
-    net = MultiEncoderUNet(channels=(4, 8, 16)).eval()
+    net = MultiEncoderUNet(channels=(4, 8, 16), kd_scales=kd_scales).eval()
     x = torch.randn(1, 4, 24, 20, 28)
     subsets = {s: subset_mask(s, NAMES) for s in all_subsets(NAMES)}
     kwargs = {"roi_size": (16, 16, 16), "sw_batch_size": 3, "overlap": 0.5}
