@@ -19,10 +19,11 @@ Each case is predicted in one pass over its whole volume at the training resolut
 e.g. ``spacing``, padded to the network's multiple) and scored there, not on its original grid; the figures
 compare predictions of one model, not the bundle's tables.
 
-Then, per MetaKD run, the modality weights its training first logged (after the first meta step) and its final
-ones (saved beside its evaluation), and per method the rank agreement (Kendall's tau) of the final weights: of
-the runs of different seeds on the same fold (weights that carry information agree from different random
-starts), and of each run's final weights with its own start (1: the ranking never left its start).
+Then, per MetaKD run, the modality weights its training first logged (the seed's random start: they are logged
+before the first meta step moves them) and its final ones (saved beside its evaluation), and per method the rank
+agreement (Kendall's tau) of the final weights: of the runs of different seeds on the same fold (weights that
+carry information agree from different random starts), of the folds of one seed (the same start, other
+training cases), and of each run's final weights with its own start (1: the ranking never left its start).
 
 Prints three Markdown tables::
 
@@ -152,8 +153,9 @@ def main() -> None:
         "| --- | --- | --- | --- | --- |",
     ]
     rank_table = [
-        "| method | runs | tau between seeds, same fold (pairs) | tau of final with first logged (runs) |",
-        "| --- | --- | --- | --- |",
+        "| method | runs | tau between seeds, same fold (pairs) | tau between folds, same seed (pairs) "
+        "| tau of final with first logged (runs) |",
+        "| --- | --- | --- | --- | --- |",
     ]
     for method in args.methods.split(","):
         rows: list[dict[str, float]] = []
@@ -191,10 +193,17 @@ def main() -> None:
             for by_seed in finals.values()
             for a, b in itertools.combinations(by_seed.values(), 2)
         ]
+        by_seed: dict[int, list[dict[str, float]]] = {}
+        for folds in finals.values():
+            for seed, final in folds.items():
+                by_seed.setdefault(seed, []).append(final)
+        across = [_ranking_agreement(a, b) for f in by_seed.values() for a, b in itertools.combinations(f, 2)]
         if finals:
-            tau = f"{np.mean(between):.2f} ({len(between)})" if between else "— (one seed)"
-            back = f"{np.mean(to_start):.2f} ({len(to_start)})" if to_start else "—"
-            rank_table.append(f"| {method} | {sum(len(v) for v in finals.values())} | {tau} | {back} |")
+            cells = [
+                f"{np.mean(v):.2f} ({len(v)})" if v else none
+                for v, none in ((between, "— (one seed)"), (across, "— (one fold)"), (to_start, "—"))
+            ]
+            rank_table.append(f"| {method} | {sum(len(v) for v in finals.values())} | " + " | ".join(cells) + " |")
     print("\n".join(scale_table), "", "\n".join(weight_table), "", "\n".join(rank_table), sep="\n", flush=True)
 
 
