@@ -196,8 +196,9 @@ def _loss_lines(losses: Mapping[str, Sequence[tuple[str, Mapping[str, float] | N
         "## Losses during training",
         "",
         "Per method, the mean over its runs of the task loss and of the distillation term (`train/kd_loss`: over "
-        "teacher → student pairs, the pair's weight times the L1 distance between their features where the network "
-        "distils: the segmentation U-Net's bottleneck, the classifiers' modality vectors; before `kd_weight`), each "
+        "teacher → student pairs, the pair's weight times the distance between their features where the network "
+        "distils: the segmentation U-Net's `kd_scales` (the bottleneck by default; a mean over the scales), the "
+        "classifiers' modality vectors; plain or standardised by `kd_normalize`; before `kd_weight`), each "
         "over the first and the last tenth of a run's iterations. `nokd` logs the term without training on it: how "
         "far apart the modalities' features stay without distillation.",
         "",
