@@ -77,7 +77,10 @@ def _parser(
     return parser
 
 
-def _dice(net: torch.nn.Module, features: list[torch.Tensor], mask: torch.Tensor, label: torch.Tensor, prefix: str):
+def _dice(
+    net: torch.nn.Module, features: list[torch.Tensor], mask: torch.Tensor, label: torch.Tensor, prefix: str
+) -> dict[str, float]:
+    """Dice per region of the network's decoding of ``features``, keys ``<prefix>dice_<region>``."""
     pred = torch.sigmoid(net.decode(features, mask))[0] > 0.5
     return {f"{prefix}dice_{r.lower()}": dice_score(pred[c], label[c]) for c, r in enumerate(BRATS_REGIONS)}
 
@@ -179,14 +182,15 @@ def main() -> None:
             finals.setdefault(fold, {})[seed] = final
             if start is not None:
                 to_start.append(_ranking_agreement(final, start))
-        for s in sorted({int(r["scale"]) for r in rows}):
+        scales = sorted({int(r["scale"]) for r in rows})
+        for s in scales:
             at = [r for r in rows if int(r["scale"]) == s]
             mean = {k: float(np.mean([r[k] for r in at])) for k in at[0]}
             dice = " / ".join(f"{100 * mean[f'dice_{r.lower()}']:.1f}" for r in BRATS_REGIONS)
             zeroed = " / ".join(f"{100 * mean[f'zeroed_dice_{r.lower()}']:.1f}" for r in BRATS_REGIONS)
-            feats = " | ".join(f"{mean[c]:.4g}" for c in FEATURE_COLUMNS[:3])
+            feats = " | ".join(f"{mean[c]:.4g}" for c in FEATURE_COLUMNS)
             feats += f" | {100 * mean['feature_negative']:.1f}%"
-            name = f"{s} (bottleneck)" if s == max(int(r["scale"]) for r in rows) else str(s)
+            name = f"{s} (bottleneck)" if s == scales[-1] else str(s)
             scale_table.append(f"| {method} | {name} | {len(runs)} | {len(at)} | {feats} | {dice} | {zeroed} |")
         between = [
             _ranking_agreement(a, b)
