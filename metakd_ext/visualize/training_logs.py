@@ -29,15 +29,28 @@ def read_scalars(log_dir: str | os.PathLike, tags: Sequence[str]) -> dict[str, n
 
     Returns:
         tag -> array (steps, 2) of (step, value), sorted by step (a step logged twice, e.g. by a resumed run, keeps
-        its last value); tags that no file holds are left out.
+        the value of the file started last); tags that no file holds are left out.
     """
-    found: dict[str, dict[int, float]] = {}
-    for path in sorted(Path(log_dir).glob("events.out.tfevents.*")):
-        events = EventAccumulator(str(path), size_guidance={SCALARS: 0})
+    files = [
+        EventAccumulator(str(path), size_guidance={SCALARS: 0}) for path in Path(log_dir).glob("events.out.tfevents.*")
+    ]
+    for events in files:
         events.Reload()
+    found: dict[str, dict[int, float]] = {}
+    # by when each file was started: its name's counter sorts as text ("...10" before "...9") and within a second
+    for events in sorted(files, key=_started):
         for tag in set(tags) & set(events.Tags()[SCALARS]):
             found.setdefault(tag, {}).update({e.step: e.value for e in events.Scalars(tag)})
     return {tag: np.array(sorted(by_step.items()), dtype=np.float64).reshape(-1, 2) for tag, by_step in found.items()}
+
+
+def _started(events: EventAccumulator) -> float:
+    """The wall time of an event file's first event (the file version, written when its writer opened it); an empty
+    file counts as started first, having nothing to override."""
+    try:
+        return float(events.FirstEventTimestamp())
+    except ValueError:
+        return -math.inf
 
 
 def first_logged(log_dir: str | os.PathLike, prefix: str, names: Sequence[str]) -> tuple[int, dict[str, float]] | None:

@@ -39,6 +39,12 @@ def test_a_resumed_run_keeps_the_last_value_of_a_step(tmp_path: Path) -> None:
     assert math.isnan(summary["kd_loss_first"]) and math.isnan(summary["kd_loss_last"])
 
 
+def test_the_file_started_last_wins_past_ten_writers(tmp_path: Path) -> None:
+    for step in range(12):  # one process's writer counter passes 9: "...10" sorts before "...9" as text
+        _log(tmp_path, {"train/task_loss": [float(step)]})
+    assert read_scalars(tmp_path, ["train/task_loss"])["train/task_loss"].tolist() == [[1.0, 11.0]]
+
+
 def test_a_run_that_logged_no_losses(tmp_path: Path) -> None:
     assert training_loss_summary(tmp_path / "absent") is None
     _log(tmp_path, {"train_loss": [1.0]})
