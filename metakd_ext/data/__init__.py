@@ -34,6 +34,7 @@ from .datalist import (
     cross_validation_datalists,
     evaluation_split,
     load_datalist,
+    load_inference_datalist,
     read_split_file,
     split_cases,
 )
@@ -41,6 +42,7 @@ from .demo_adni import make_adni_demo, simulate_subject
 from .demo_brats import TISSUE_CONTRAST, make_brats_case, make_brats_demo
 from .phantom import load_mni_anatomy, random_affine_deform, rician_noise, smooth_noise
 from .stack import stack_brats_case
+from .usable_cases import SkippedCase, SkipUnusableDataset, collate_usable
 from .writers import AtomicNibabelWriter, case_name_formatter
 
 __all__ = [
@@ -55,16 +57,20 @@ __all__ = [
     "BRATS_MODALITIES",
     "DATALIST_SECTIONS",
     "SECTION_BIAS",
+    "SkipUnusableDataset",
+    "SkippedCase",
     "TISSUE_CONTRAST",
     "brats_case_files",
     "case_name_formatter",
     "check_split_arguments",
+    "collate_usable",
     "cross_validation_datalists",
     "evaluation_split",
     "find_brats_cases",
     "find_inference_inputs",
     "fsdd_recordings",
     "load_datalist",
+    "load_inference_datalist",
     "load_mni_anatomy",
     "load_tabular_stats",
     "make_adni_demo",

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 from metakd_ext.data.datalist import DATALIST_SECTIONS, read_split_file, split_cases
+from metakd_ext.utils.enums import BatchKey
 from metakd_ext.utils.io import atomic_write_text
 
 __all__ = [
@@ -39,12 +40,13 @@ def brats_case_files(case_dir: str | os.PathLike) -> tuple[str, dict[str, Path]]
     or None if the folder is no BraTS case."""
     case_dir = Path(case_dir)
     name = case_dir.name
+    present = {p.name.lower(): p for p in case_dir.iterdir() if p.is_file()}  # .NII.GZ as well as .nii.gz
     for layout, spec in BRATS_LAYOUTS.items():
         files = {}
         for key in (*BRATS_MODALITIES, "label"):
             for ext in _EXTENSIONS:
-                path = case_dir / f"{name}{spec['sep']}{spec[key]}{ext}"
-                if path.is_file():
+                path = present.get(f"{name}{spec['sep']}{spec[key]}{ext}".lower())
+                if path is not None:
                     files[key] = path
                     break
         if files:
@@ -52,10 +54,11 @@ def brats_case_files(case_dir: str | os.PathLike) -> tuple[str, dict[str, Path]]
     return None
 
 
-def _scan_case_folders(root: Path, max_depth: int) -> tuple[dict[str, dict], list[str]]:
-    """(case name -> entry with paths relative to ``root``, a message for each case folder that cannot be used)."""
+def _scan_case_folders(root: Path, max_depth: int) -> tuple[dict[str, dict], list[tuple[str, str]]]:
+    """(case name -> entry with paths relative to ``root``, (case name, message) of each case folder that cannot be
+    used)."""
     entries: dict[str, dict] = {}
-    problems: list[str] = []
+    problems: list[tuple[str, str]] = []
     pending = [(root, 0)]
     while pending:
         folder, depth = pending.pop()
@@ -64,11 +67,19 @@ def _scan_case_folders(root: Path, max_depth: int) -> tuple[dict[str, dict], lis
             layout, files = found
             if not any(k in files for k in BRATS_MODALITIES):
                 problems.append(
-                    f"case {folder.name} ({folder}) has a label but no modality file; expected files named "
-                    f"{folder.name}{BRATS_LAYOUTS[layout]['sep']}<modality>.nii.gz. Add them or remove the folder."
+                    (
+                        folder.name,
+                        f"case {folder.name} ({folder}) has a label but no modality file; expected files named "
+                        f"{folder.name}{BRATS_LAYOUTS[layout]['sep']}<modality>.nii.gz. Add them or remove the folder.",
+                    )
                 )
             elif folder.name in entries:
-                problems.append(f"case name {folder.name} occurs twice below {root}; case names must be unique.")
+                problems.append(
+                    (
+                        folder.name,
+                        f"case name {folder.name} occurs twice below {root} ({folder}); names must be unique.",
+                    )
+                )
             else:
                 entries[folder.name] = {"case": folder.name, **{k: os.path.relpath(p, root) for k, p in files.items()}}
             continue
@@ -98,7 +109,7 @@ def find_brats_cases(data_dir: str | os.PathLike, max_depth: int = 3) -> list[di
         raise FileNotFoundError(f"data folder {root} does not exist.")
     entries, problems = _scan_case_folders(root, max_depth)
     if problems:
-        raise ValueError(problems[0])
+        raise ValueError(problems[0][1])
     if not entries:
         raise ValueError(
             f"no BraTS cases found in {root}: expected case folders <case>/<case>_flair.nii.gz ... (BraTS 2018-2021, "
@@ -193,37 +204,72 @@ def write_brats_datalist(
     return datalist
 
 
-def find_inference_inputs(input_dir: str | os.PathLike) -> list[dict]:
-    """Cases to predict in a folder: BraTS case folders (any modality files may be absent), or else one
-    M-channel NIfTI per case (``<case>.nii.gz``, a missing modality as an all-zero channel).
+def _nifti_stem(path: Path) -> str | None:
+    """The name of a NIfTI file without its extension (``.nii.gz``, ``.nii``, in any case), else None."""
+    lower = path.name.lower()
+    for ext in _EXTENSIONS:
+        if lower.endswith(ext) and len(lower) > len(ext):
+            return path.name[: -len(ext)]
+    return None
+
+
+def find_inference_inputs(
+    input_dir: str | os.PathLike, output_dir: str | os.PathLike | None = None, output_postfix: str = "seg"
+) -> list[dict]:
+    """Cases to predict in a folder: BraTS case folders (any modality files may be absent) and one M-channel NIfTI
+    per case (``<case>.nii.gz``, a missing modality as an all-zero channel), both kinds in one folder if need be.
+    Extensions are matched in any case (``.NII.GZ``).
+
+    Args:
+        input_dir: the folder.
+        output_dir: where the predictions go; where it is ``input_dir`` itself, the files it writes
+            (``<case>_<output_postfix>.nii.gz``) are not taken for inputs, so that a second run does not predict the
+            first one's outputs.
+        output_postfix: the postfix of the prediction files.
 
     Returns:
-        Entries with absolute paths: ``{"case", <modality>: path, ...}`` or ``{"case", "image": path}``.
-
-    Case folders that cannot be used (a label without modality files, a name twice) are skipped with a warning
-    that says why; the others are predicted.
+        Entries with absolute paths, sorted by case name: ``{"case", <modality>: path, ...}`` or
+        ``{"case", "image": path}``. A case folder that cannot be used (a label without modality files, a name
+        twice) gives ``{"case", "unusable": why}``, which inference skips and lists (with a warning now).
 
     Raises:
         FileNotFoundError: ``input_dir`` does not exist.
-        ValueError: neither usable case folders nor NIfTI files are found (the message lists the folders' problems).
+        ValueError: there is no usable case (the message lists the folders' problems), or a case folder and a NIfTI
+            file have the same case name (their predictions would be one file).
     """
     root = Path(input_dir)
     if not root.is_dir():
         raise FileNotFoundError(f"input folder {root} does not exist.")
-    files = sorted(p for p in root.iterdir() if p.is_file() and p.name.endswith(_EXTENSIONS))
+    own_outputs = output_dir is not None and Path(output_dir).resolve() == root.resolve()
+    files: dict[str, Path] = {}
+    left_out = []
+    for path in sorted(p for p in root.iterdir() if p.is_file() and not p.name.startswith(".")):
+        stem = _nifti_stem(path)
+        if stem is None:
+            continue
+        if own_outputs and stem.endswith(f"_{output_postfix}"):
+            left_out.append(path.name)
+        else:
+            files[stem] = path
+    if left_out:
+        logger.info(f"{root}: {len(left_out)} file(s) *_{output_postfix}.nii.gz left out, this run's outputs.")
     entries, problems = _scan_case_folders(root, max_depth=3)
-    for problem in problems:
+    for _, problem in problems:
         logger.warning(f"skipped: {problem}")
-    if not entries:
-        if files:
-            return [{"case": p.name.split(".nii")[0], "image": str(p.resolve())} for p in files]
-        found = f" The case folders found cannot be used: {' '.join(problems)}" if problems else ""
+    if not entries and not files:
+        found = f" The case folders found cannot be used: {' '.join(p for _, p in problems)}" if problems else ""
         raise ValueError(
-            f"nothing to predict in {root}: expected BraTS case folders or 4-channel NIfTI files "
-            f"(<case>.nii.gz).{found}"
+            f"nothing to predict in {root}: expected BraTS case folders (<case>/<case>_flair.nii.gz ...) or 4-channel "
+            f"NIfTI files (<case>.nii.gz).{found}"
+        )
+    clash = sorted(set(entries) & set(files))
+    if clash:
+        raise ValueError(
+            f"case {clash[0]} is in {root} twice, as a case folder and as the NIfTI file {files[clash[0]].name}; "
+            "their predictions would be one file. Rename or move one of them."
         )
     keys = (*BRATS_MODALITIES, "label")
-    cases = [entries[k] for k in sorted(entries)]
-    if problems:
-        logger.warning(f"predicting {len(cases)} case(s); {len(problems)} case folder(s) skipped (see above).")
-    return [{k: (str((root / v).resolve()) if k in keys else v) for k, v in c.items()} for c in cases]
+    cases = [{k: (str((root / v).resolve()) if k in keys else v) for k, v in entries[k].items()} for k in entries]
+    cases += [{"case": stem, "image": str(path.resolve())} for stem, path in files.items()]
+    cases += [{"case": name, str(BatchKey.UNUSABLE): problem} for name, problem in problems]
+    return sorted(cases, key=lambda c: c["case"])

@@ -17,6 +17,7 @@ __all__ = [
     "cross_validation_datalists",
     "evaluation_split",
     "load_datalist",
+    "load_inference_datalist",
     "read_split_file",
     "split_cases",
 ]
@@ -177,6 +178,31 @@ def load_datalist(
             if isinstance(value, str) and value and not os.path.isabs(value):
                 entry[key] = str(root / value)
         entries.append(entry)
+    return entries
+
+
+def load_inference_datalist(
+    path: str | os.PathLike,
+    section: str,
+    base_dir: str | os.PathLike | None = None,
+    path_keys: Sequence[str] = ("image", "label"),
+) -> list[dict]:
+    """The cases of ``section`` to predict (:func:`load_datalist`), where an empty section is an error, not a run
+    that writes nothing.
+
+    Raises:
+        FileNotFoundError: the JSON does not exist.
+        ValueError: the file is not a JSON object, has no such section, or the section holds no case; the message
+            names the datalist, the section, the sizes of the others, and ``--infer_split`` / ``--input_dir``.
+    """
+    entries = load_datalist(path, section, base_dir=base_dir, path_keys=path_keys)
+    if not entries:
+        content = _read_datalist(path)
+        sizes = ", ".join(f"{k} {len(content.get(k) or [])}" for k in DATALIST_SECTIONS)
+        raise ValueError(
+            f"datalist {path} has no case in section {section!r} to predict (it has {sizes}); pass --infer_split "
+            "with a section that holds the cases, or --input_dir with a folder of them."
+        )
     return entries
 
 

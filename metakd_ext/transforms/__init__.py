@@ -11,10 +11,12 @@ from .array import (
     RegionsToBratsLabel,
     SetModalities,
     ZeroOutsideForeground,
+    grid_difference,
 )
 from .dictionary import (
     AudioMFCCd,
     BratsLabelToRegionsd,
+    CheckSameGridd,
     FillMissingModalitiesd,
     InferModalityMaskd,
     LoadModalitiesd,
@@ -31,6 +33,7 @@ __all__ = [
     "AudioMFCCd",
     "BratsLabelToRegions",
     "BratsLabelToRegionsd",
+    "CheckSameGridd",
     "FillMissingModalitiesd",
     "InferModalityMask",
     "InferModalityMaskd",
@@ -48,4 +51,5 @@ __all__ = [
     "SetModalitiesd",
     "ZeroOutsideForeground",
     "ZeroOutsideForegroundd",
+    "grid_difference",
 ]

@@ -23,6 +23,7 @@ from metakd_ext.utils.availability import apply_modality_mask, infer_modality_ma
 from metakd_ext.utils.enums import BadImage, look_up
 
 __all__ = [
+    "grid_difference",
     "LoadModalities",
     "RandDropModality",
     "SetModalities",
@@ -42,6 +43,22 @@ librosa, has_librosa = optional_import("librosa")
 
 def _case_prefix(case: str | None) -> str:
     return f"case {case}: " if case else ""
+
+
+def grid_difference(img: MetaTensor, ref: MetaTensor) -> str:
+    """How the voxel grid of ``img`` differs from that of ``ref``: empty where they share one (the same spatial shape
+    and affines equal within 1e-3), else what differs, e.g. ``"shape (49, 50, 47) against (49, 58, 47)"``.
+
+    The spatial shape is the last ``N`` dimensions of each, ``N`` the dimension of ``ref``'s affine, so a (C, H, W, D)
+    label compares with an (M, H, W, D) image and an (H, W, D) modality with another.
+    """
+    dims = ref.affine.shape[-1] - 1
+    shape, ref_shape = tuple(img.shape[-dims:]), tuple(ref.shape[-dims:])
+    if shape != ref_shape:
+        return f"shape {shape} against {ref_shape}"
+    if not torch.allclose(img.affine.double(), ref.affine.double(), atol=1e-3):
+        return f"the same shape {shape} but another affine (voxel size, orientation or origin)"
+    return ""
 
 
 class LoadModalities(Transform):
@@ -145,6 +162,7 @@ class LoadModalities(Transform):
         if len(paths) != len(self.modality_names):
             raise ValueError(f"{prefix}expected {len(self.modality_names)} modality paths, got {len(paths)}.")
         arrays: dict[int, MetaTensor] = {}
+        rejected: list[str] = []
         for m, path in enumerate(paths):
             if not path:
                 continue
@@ -158,11 +176,19 @@ class LoadModalities(Transform):
                 )
             img = self._read(path, self.modality_names[m], prefix)
             if img is None:
+                rejected.append(f"the {self.modality_names[m]} file {path} cannot be read")
                 continue
             if img.ndim == 4 and img.shape[-1] == 1:
                 img = cast(MetaTensor, img[..., 0])
-            if self._usable(img, self.modality_names[m], path, prefix):
+            problem = self._unusable(img, self.modality_names[m], path, prefix)
+            if problem:
+                rejected.append(problem)
+            else:
                 arrays[m] = img
+        if not arrays and rejected:
+            raise ValueError(
+                f"{prefix}no usable modality image: {'; '.join(rejected)}; a case needs at least one modality."
+            )
         if not arrays:
             raise ValueError(
                 f"{prefix}no modality image found (expected one of {self.modality_names}, paths {list(paths)}); "
@@ -171,15 +197,12 @@ class LoadModalities(Transform):
         first = next(iter(arrays))
         ref = arrays[first]
         for m, img in arrays.items():
-            if tuple(img.shape) != tuple(ref.shape):
+            difference = grid_difference(img, ref)
+            if difference:
                 raise ValueError(
-                    f"{prefix}{self.modality_names[m]} has shape {tuple(img.shape)} but {self.modality_names[first]} "
-                    f"has {tuple(ref.shape)}; all modalities of a case must share one grid (resample them first)."
-                )
-            if not torch.allclose(img.affine.double(), ref.affine.double(), atol=1e-3):
-                raise ValueError(
-                    f"{prefix}{self.modality_names[m]} ({paths[m]}) and {self.modality_names[first]} ({paths[first]}) "
-                    "have different affines; all modalities of a case must share one grid (co-register them first)."
+                    f"{prefix}the {self.modality_names[m]} file {paths[m]} and the {self.modality_names[first]} file "
+                    f"{paths[first]} are on different grids ({difference}); all modalities of a case must share one "
+                    "grid: resample or co-register them onto one first."
                 )
         stacked = torch.zeros((len(paths), *ref.shape), dtype=ref.dtype)
         for m, img in arrays.items():
@@ -204,7 +227,12 @@ class LoadModalities(Transform):
             ) from e
 
     def _usable(self, img: torch.Tensor, modality: str, path: PathLike, prefix: str) -> bool:
-        """Whether one modality's (*spatial) image counts as present: finite and not of one value.
+        """Whether one modality's (*spatial) image counts as present: finite and not of one value."""
+        return not self._unusable(img, modality, path, prefix)
+
+    def _unusable(self, img: torch.Tensor, modality: str, path: PathLike, prefix: str) -> str:
+        """Why one modality's (*spatial) image does not count as present (logged as a warning), or empty where it
+        does: it must be finite and not of one value.
 
         Raises:
             ValueError: non-finite voxels with ``bad_image="error"``.
@@ -219,15 +247,13 @@ class LoadModalities(Transform):
                     f"entry from the datalist to treat {modality} as missing."
                 )
             logger.warning(f"{prefix}{what}; {modality} is treated as missing.")
-            return False
+            return what
         low, high = torch.aminmax(img)
         if bool(low == high):
-            logger.warning(
-                f"{prefix}every voxel of the {modality} image of {path} is {float(low):g}; {modality} is treated as "
-                "missing (normalisation would make it all zero)."
-            )
-            return False
-        return True
+            what = f"every voxel of the {modality} image of {path} is {float(low):g}"
+            logger.warning(f"{prefix}{what}; {modality} is treated as missing (normalisation would make it all zero).")
+            return what
+        return ""
 
 
 class RandDropModality(Randomizable, Transform):

@@ -12,6 +12,7 @@ from collections.abc import Hashable, Mapping, Sequence
 import numpy as np
 import torch
 from monai.config import KeysCollection
+from monai.data import MetaTensor
 from monai.transforms import MapTransform, Randomizable
 
 from metakd_ext.utils.availability import apply_modality_mask
@@ -29,9 +30,11 @@ from .array import (
     SetModalities,
     ZeroOutsideForeground,
     _case_prefix,
+    grid_difference,
 )
 
 __all__ = [
+    "CheckSameGridd",
     "LoadModalitiesd",
     "RandDropModalityd",
     "SetModalitiesd",
@@ -63,6 +66,8 @@ __all__ = [
     "NormalizeTabularDict",
     "FillMissingModalitiesD",
     "FillMissingModalitiesDict",
+    "CheckSameGridD",
+    "CheckSameGridDict",
 ]
 
 
@@ -106,6 +111,44 @@ class LoadModalitiesd(MapTransform):
         stacked = d.get(self.output_key)
         source = stacked if not any(paths) and isinstance(stacked, (str, os.PathLike)) else paths
         d[self.output_key], d[self.mask_key] = self.loader(source, case=_case(d, self.case_key))  # type: ignore[arg-type]
+        return d
+
+
+class CheckSameGridd(MapTransform):
+    """Checks that the images under ``keys`` (a label map) lie on the voxel grid of the image under ``ref_key`` (the
+    case's modalities): the same spatial shape and affine. A label on another grid would be cropped and flipped
+    with its image, but no longer match it voxel for voxel, and train without a word.
+
+    Put it right after loading, before any spatial transform, in training, validation and evaluation alike.
+
+    Args:
+        keys: the images to check, each a ``MetaTensor`` with its affine (e.g. ``"label"`` after ``LoadImaged``).
+        ref_key: the reference image (``LoadModalitiesd``'s ``output_key``).
+        case_key: key of the case name, used in messages.
+
+    Raises:
+        ValueError: a grid differs; the message names the case, the file, both shapes (or the affine) and what to do.
+    """
+
+    def __init__(self, keys: KeysCollection, ref_key: str = BatchKey.IMAGE, case_key: str = BatchKey.CASE) -> None:
+        super().__init__(keys)
+        self.ref_key = str(ref_key)
+        self.case_key = str(case_key)
+
+    def __call__(self, data: Mapping[Hashable, object]) -> dict[Hashable, object]:
+        d = dict(data)
+        ref = d[self.ref_key]
+        for key in self.key_iterator(d):
+            img = d[key]
+            if not isinstance(img, MetaTensor) or not isinstance(ref, MetaTensor):
+                raise TypeError(f"`{key}` and `{self.ref_key}` must be MetaTensors with affines (load them first).")
+            difference = grid_difference(img, ref)
+            if difference:
+                raise ValueError(
+                    f"{_case_prefix(_case(d, self.case_key))}the {key} file {img.meta.get('filename_or_obj', '')} is "
+                    f"not on the grid of the case's images ({difference}); a {key} must lie on its images' grid. "
+                    f"Resample it onto them (nearest-neighbour), or fix the datalist if it is another case's {key}."
+                )
         return d
 
 
@@ -398,4 +441,5 @@ RegionsToBratsLabelD = RegionsToBratsLabelDict = RegionsToBratsLabeld
 ZeroOutsideForegroundD = ZeroOutsideForegroundDict = ZeroOutsideForegroundd
 NormalizeTabularD = NormalizeTabularDict = NormalizeTabulard
 FillMissingModalitiesD = FillMissingModalitiesDict = FillMissingModalitiesd
+CheckSameGridD = CheckSameGridDict = CheckSameGridd
 AudioMFCCD = AudioMFCCDict = AudioMFCCd

@@ -42,6 +42,11 @@ class BatchKey(StrEnum):
     MASK = "modality_mask"
     CASE = "case"
     SUBJECT = "subject"
+    SKIPPED = "skipped_cases"
+    """the :class:`~metakd_ext.data.SkippedCase` records of a batch's unusable cases
+    (:func:`~metakd_ext.data.collate_usable`), which the inference evaluators take out of the batch"""
+    UNUSABLE = "unusable"
+    """in a case entry: why the case cannot be used, found before loading it (e.g. a folder without images)"""
 
 
 class KDDistance(StrEnum):

@@ -122,13 +122,33 @@ def test_label_without_modality(tmp_path: Path) -> None:
         find_brats_cases(tmp_path)
 
 
-def test_inference_folder_predicts_good_cases_and_says_why_others_are_skipped(tmp_path: Path, caplog) -> None:
+def test_inference_folder_predicts_good_cases_and_lists_the_others(tmp_path: Path, caplog) -> None:
     _touch_case(tmp_path, "Brats18_Good", ["flair", "t1"])
     _touch_case(tmp_path, "Brats18_Bad", ["seg"])
     entries = find_inference_inputs(tmp_path)
-    assert [e["case"] for e in entries] == ["Brats18_Good"] and Path(entries[0]["flair"]).is_absolute()
-    assert "skipped: case Brats18_Bad" in caplog.text and "has a label but no modality file" in caplog.text
-    assert "predicting 1 case(s); 1 case folder(s) skipped" in caplog.text
+    assert [e["case"] for e in entries] == ["Brats18_Bad", "Brats18_Good"] and Path(entries[1]["flair"]).is_absolute()
+    assert set(entries[0]) == {"case", "unusable"} and "has a label but no modality file" in entries[0]["unusable"]
+    assert "skipped: case Brats18_Bad" in caplog.text
     shutil.rmtree(tmp_path / "Brats18_Good")
     with pytest.raises(ValueError, match=r"nothing to predict .* cannot be used: case Brats18_Bad .* no modality"):
         find_inference_inputs(tmp_path)
+
+
+def test_inference_folder_of_both_kinds_and_its_own_outputs(tmp_path: Path) -> None:
+    _touch_case(tmp_path, "Brats18_Folder", ["flair"])
+    for name in ("Brats18_File.nii.gz", "Brats18_Upper.NII.GZ", "Brats18_Folder_seg.nii.gz", ".tmp.nii.gz"):
+        (tmp_path / name).write_bytes(b"")
+    names = [e["case"] for e in find_inference_inputs(tmp_path)]
+    assert names == ["Brats18_File", "Brats18_Folder", "Brats18_Folder_seg", "Brats18_Upper"]
+    names = [e["case"] for e in find_inference_inputs(tmp_path, output_dir=tmp_path)]
+    assert names == ["Brats18_File", "Brats18_Folder", "Brats18_Upper"]  # the predictions written there left out
+    (tmp_path / "Brats18_Folder.nii.gz").write_bytes(b"")
+    with pytest.raises(ValueError, match="case Brats18_Folder is in .* twice, as a case folder and as the NIfTI"):
+        find_inference_inputs(tmp_path)
+
+
+def test_upper_case_extensions_in_a_case_folder(tmp_path: Path) -> None:
+    case = tmp_path / "Brats18_X"
+    case.mkdir()
+    (case / "Brats18_X_flair.NII.GZ").write_bytes(b"")
+    assert find_inference_inputs(tmp_path)[0]["flair"] == str((case / "Brats18_X_flair.NII.GZ").resolve())

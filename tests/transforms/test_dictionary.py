@@ -1,9 +1,17 @@
 from __future__ import annotations
 
+import pytest
 import torch
+from monai.data import MetaTensor
 from monai.transforms import Compose
 
-from metakd_ext.transforms import InferModalityMaskd, RandDropModalityd, SetModalitiesd, ZeroOutsideForegroundd
+from metakd_ext.transforms import (
+    CheckSameGridd,
+    InferModalityMaskd,
+    RandDropModalityd,
+    SetModalitiesd,
+    ZeroOutsideForegroundd,
+)
 
 NAMES = ["flair", "t1", "t1ce", "t2"]
 
@@ -34,3 +42,18 @@ def test_zero_outside_foreground_dict() -> None:
     image[1, 0, 0, 0] = 1.0
     out = ZeroOutsideForegroundd(keys="pred")({"pred": torch.ones(3, 2, 2, 2), "image": image})
     assert out["pred"].sum() == 3 and out["pred"][:, 0, 0, 0].tolist() == [1, 1, 1]
+
+
+def test_check_same_grid_names_the_file_and_the_difference() -> None:
+    image = MetaTensor(torch.zeros(4, 6, 7, 5), affine=torch.eye(4))
+    label = MetaTensor(torch.zeros(1, 6, 7, 5), affine=torch.eye(4), meta={"filename_or_obj": "/d/X/X_seg.nii.gz"})
+    check = CheckSameGridd("label")
+    assert check({"image": image, "label": label, "case": "X"})["label"] is label
+    short = MetaTensor(torch.zeros(1, 6, 6, 5), affine=torch.eye(4), meta={"filename_or_obj": "/d/X/X_seg.nii.gz"})
+    with pytest.raises(
+        ValueError, match=r"case X: the label file /d/X/X_seg.nii.gz .* \(shape \(6, 6, 5\) against \(6, 7, 5\)\)"
+    ):
+        check({"image": image, "label": short, "case": "X"})
+    moved = MetaTensor(torch.zeros(1, 6, 7, 5), affine=torch.diag(torch.tensor([2.0, 1, 1, 1])))
+    with pytest.raises(ValueError, match="the same shape .* but another affine"):
+        check({"image": image, "label": moved, "case": "X"})
