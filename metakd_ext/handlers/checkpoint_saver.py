@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from functools import partial
 from pathlib import Path
 
@@ -71,6 +71,9 @@ class StateDictSaver:
         self.best_metric = float("-inf")
         self.best_epoch: int | None = None
         self.scored_epochs: list[int] = []
+        self.before_save: list[Callable[[], None]] = []
+        """called, in order, before every write (:class:`~metakd_ext.handlers.TrainingStateSaver` moves an earlier
+        run's checkpoints aside there, at this run's first write)"""
         self.logger = logging.getLogger(logger_name)
 
     @property
@@ -99,6 +102,8 @@ class StateDictSaver:
                 f"not saving {self.path}: {', '.join(spoilt[:3])}{' ...' if len(spoilt) > 3 else ''} hold NaN or "
                 "infinite values (the training diverged); the checkpoint on disk is kept."
             )
+        for hook in self.before_save:
+            hook()
         first, *others = content
         for name in others:
             atomic_write(companion_path(self.path, name), partial(torch.save, content[name]))
@@ -168,6 +173,7 @@ class FinalModelSaver:
             raise ValueError(f"`filename` must differ from the best checkpoint's, got {filename!r} for both.")
         self.best = best
         self.final = StateDictSaver(best.save_dir, best.save_dict, filename, SaveWhen.COMPLETED)
+        self.final.before_save = best.before_save
         self.log_dir = log_dir
 
     def attach(self, engine: Engine) -> None:

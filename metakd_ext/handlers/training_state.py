@@ -6,9 +6,12 @@ import logging
 import os
 import random
 import shutil
+import signal
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from pathlib import Path
+from types import FrameType
 from typing import Any
 
 import numpy as np
@@ -78,9 +81,14 @@ class TrainingStateSaver:
     schedule, the same weights at the end on the same machine.
 
     Without ``resume`` a run that finds an earlier run's checkpoints in ``save_dir`` (its ``*.pt`` files:
-    ``model.pt``, ``model_final.pt``, this file) moves them into ``save_dir/previous/<time>/`` first and logs it:
-    nothing trained before is lost.
+    ``model.pt``, ``model_final.pt``, this file) moves them into ``save_dir/previous/<time>/`` and logs it, nothing
+    trained before is lost; it does so at its own first write (of this file, or of ``best``'s and the final
+    model's, whose savers call it first), so that a run stopped before it saved anything leaves the earlier
+    ``model.pt`` in place and ``save_dir`` always holds one run's complete model.
     With ``resume`` a missing or finished state is an error that says so.
+
+    A SIGTERM (a scheduler's time limit, ``kill``) is logged with the epoch and iteration it came at and the last
+    training state saved, before the signal ends the process as it would have.
 
     Attach it after the validation handler, so that the state it writes includes that epoch's validation. In a
     multi-process run every process loads the state and only the first writes it.
@@ -122,6 +130,10 @@ class TrainingStateSaver:
         self.resume = bool(resume)
         self.filename = filename
         self.logger = logging.getLogger(logger_name)
+        self._earlier: list[Path] = []
+        self._saved_epoch: int | None = None
+        if best is not None:
+            best.before_save.append(self.move_earlier_run)
 
     @property
     def path(self) -> Path:
@@ -131,6 +143,7 @@ class TrainingStateSaver:
         """Registers the handler on the trainer."""
         engine.add_event_handler(Events.STARTED, self.start)
         engine.add_event_handler(Events.EPOCH_COMPLETED, self)
+        engine.add_event_handler(Events.STARTED, self._log_termination)
 
     def _modules(self) -> Iterator[tuple[str, Any]]:
         for name, obj in self.save_dict.items():
@@ -169,18 +182,53 @@ class TrainingStateSaver:
         if process_rank() != 0 or not (epoch % self.interval == 0 or epoch == engine.state.max_epochs):
             return
         content = self.state(engine)
+        self.move_earlier_run()
         atomic_write(self.path, lambda tmp: torch.save(content, tmp))
+        self._saved_epoch = epoch
         self.logger.info(f"epoch {epoch}: saved the training state {self.path} (resume with --resume True)")
 
     def start(self, engine: Engine) -> None:
-        """At the start of a run: resume from the state, or move an earlier run's files aside."""
+        """At the start of a run: resume from the state, or note an earlier run's files, to move aside at this run's
+        first write (:meth:`move_earlier_run`)."""
+        self._earlier = []
+        self._saved_epoch = None
         if self.resume:
             self.load(engine)
-        elif process_rank() == 0:
-            self._move_earlier_run()
+        elif process_rank() == 0 and self.save_dir.is_dir():
+            self._earlier = sorted(self.save_dir.glob("*.pt"))
+            if self._earlier:
+                self.logger.warning(
+                    f"{self.save_dir} holds an earlier run's {', '.join(p.name for p in self._earlier)}: kept there "
+                    "until this run saves its own, then moved to previous/ (to continue that run instead, pass "
+                    "--resume True)."
+                )
 
-    def _move_earlier_run(self) -> None:
-        earlier = sorted(self.save_dir.glob("*.pt")) if self.save_dir.is_dir() else []
+    def _log_termination(self, engine: Engine) -> None:
+        """Installs, for this run, a SIGTERM handler that logs where the run stopped and what it saved, then lets the
+        signal end the process (the handler before it runs, or the default: exit by the signal)."""
+        if threading.current_thread() is not threading.main_thread():
+            return
+        previous = signal.getsignal(signal.SIGTERM)
+
+        def on_sigterm(signum: int, frame: FrameType | None) -> None:
+            if self._saved_epoch is not None:
+                saved = f"the last training state saved is epoch {self._saved_epoch} ({self.path}): continue with --resume True"
+            else:
+                saved = f"this run saved no training state yet; {self.save_dir} keeps what it held at the start"
+            self.logger.error(
+                f"received SIGTERM at epoch {engine.state.epoch}, iteration {engine.state.iteration}: stopping; {saved}."
+            )
+            signal.signal(signal.SIGTERM, previous)
+            signal.raise_signal(signal.SIGTERM)
+
+        signal.signal(signal.SIGTERM, on_sigterm)
+        engine.add_event_handler(Events.COMPLETED, lambda _: signal.signal(signal.SIGTERM, previous))
+
+    def move_earlier_run(self) -> None:
+        """Moves the earlier run's checkpoints noted at the start into ``save_dir/previous/<time>/``, once; does
+        nothing where there were none or they are moved already."""
+        earlier = [p for p in self._earlier if p.exists()]
+        self._earlier = []
         if not earlier:
             return
         target = self.save_dir / "previous" / time.strftime("%Y%m%d-%H%M%S")
@@ -188,8 +236,8 @@ class TrainingStateSaver:
         for path in earlier:
             shutil.move(str(path), str(target / path.name))
         self.logger.warning(
-            f"{self.save_dir} held an earlier run's {', '.join(p.name for p in earlier)}: moved to {target}, "
-            "not replaced (to continue that run instead, pass --resume True)."
+            f"{self.save_dir} held an earlier run's {', '.join(p.name for p in earlier)}: moved to {target} before "
+            "this run's first save, not replaced."
         )
 
     def load(self, engine: Engine) -> None:
@@ -244,6 +292,7 @@ class TrainingStateSaver:
             source.set_state(_numpy_tuple(saved))
         engine.state.epoch = state["epoch"]
         engine.state.iteration = state["iteration"]
+        self._saved_epoch = state["epoch"]
         self.logger.info(
             f"resumed from {self.path}: epoch {state['epoch']}, iteration {state['iteration']}; continuing to "
             f"epoch {engine.state.max_epochs}"

@@ -34,8 +34,10 @@ def _overrides(data: Path, out: Path, **extra: str) -> dict[str, str]:
     }
 
 
-def _kill_after(args: list[str], cwd: Path, marker: str, timeout: float = 600) -> str:
-    """Starts a bundle run, kills it (SIGKILL) once ``marker`` appears in its log; returns the log so far."""
+def _kill_after(
+    args: list[str], cwd: Path, marker: str, timeout: float = 600, sig: signal.Signals = signal.SIGKILL
+) -> str:
+    """Starts a bundle run, sends it ``sig`` once ``marker`` appears in its log; returns its whole log."""
     env = {**os.environ, "PYTHONUNBUFFERED": "1", "OMP_NUM_THREADS": "1"}
     proc = subprocess.Popen(args, cwd=cwd, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     log = []
@@ -44,8 +46,9 @@ def _kill_after(args: list[str], cwd: Path, marker: str, timeout: float = 600) -
     for line in proc.stdout:
         log.append(line)
         if marker in line or time.monotonic() > deadline:
-            os.kill(proc.pid, signal.SIGKILL)
+            os.kill(proc.pid, sig)
             break
+    log += proc.stdout.readlines()
     proc.wait()
     return "".join(log)
 
@@ -96,3 +99,10 @@ def test_killed_run_resumes_to_the_same_weights(demo_dir: Path, tmp_path: Path, 
     moved = list((killed / "models" / "previous").glob("*/model_final.pt"))
     assert len(moved) == 1 and all(torch.equal(b[k], t) for k, t in _weights(moved[0]).items())
     assert "held an earlier run's" in again.stdout + again.stderr
+
+    kept = _weights(killed / "models" / "model.pt")  # a fresh run stopped before its first save keeps this model
+    log = _kill_after(args, repo_root, "Iter: 1/", sig=signal.SIGTERM)
+    assert "received SIGTERM at epoch 1, iteration 1: stopping; this run saved no training state yet" in log, log[
+        -2000:
+    ]
+    assert all(torch.equal(kept[k], t) for k, t in _weights(killed / "models" / "model.pt").items())

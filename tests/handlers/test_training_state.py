@@ -73,6 +73,23 @@ def test_new_run_moves_an_earlier_run_aside(tmp_path, caplog) -> None:
     assert "moved to" in caplog.text and "--resume True" in caplog.text
 
 
+def test_a_new_run_stopped_before_its_first_save_leaves_the_earlier_model(tmp_path) -> None:
+    (tmp_path / "model.pt").write_bytes(b"earlier model")
+    net = torch.nn.Linear(4, 1)
+    best = StateDictSaver(tmp_path, {"model": net}, "model.pt", when="best")
+    saver = TrainingStateSaver(tmp_path, {"model": net}, best=best, interval=5)
+    engine = Engine(lambda e, b: None)
+    saver.attach(engine)
+    engine.add_event_handler(Events.ITERATION_COMPLETED(once=2), lambda e: e.terminate())  # killed in its warm-up
+    engine.run(list(range(3)), max_epochs=10)
+    assert (tmp_path / "model.pt").read_bytes() == b"earlier model" and not (tmp_path / "previous").exists()
+    best.save()  # its first save (here the best model's) moves the earlier run aside first
+    assert (tmp_path / "previous").is_dir() and next((tmp_path / "previous").glob("*/model.pt")).read_bytes() == (
+        b"earlier model"
+    )
+    assert torch.load(tmp_path / "model.pt", weights_only=True).keys() == net.state_dict().keys()
+
+
 def test_resume_errors(tmp_path) -> None:
     with pytest.raises(FileNotFoundError, match=r"nothing to resume: .*train_state.pt not found"):
         _setup(tmp_path, epochs=2, resume=True)
