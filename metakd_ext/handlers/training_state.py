@@ -212,12 +212,14 @@ class TrainingStateSaver:
 
         def on_sigterm(signum: int, frame: FrameType | None) -> None:
             if self._saved_epoch is not None:
-                saved = f"the last training state saved is epoch {self._saved_epoch} ({self.path}): continue with --resume True"
+                saved = (
+                    f"the last training state saved is epoch {self._saved_epoch} ({self.path}): continue with "
+                    "--resume True"
+                )
             else:
                 saved = f"this run saved no training state yet; {self.save_dir} keeps what it held at the start"
-            self.logger.error(
-                f"received SIGTERM at epoch {engine.state.epoch}, iteration {engine.state.iteration}: stopping; {saved}."
-            )
+            where = f"epoch {engine.state.epoch}, iteration {engine.state.iteration}"
+            self.logger.error(f"received SIGTERM at {where}: stopping; {saved}.")
             signal.signal(signal.SIGTERM, previous)
             signal.raise_signal(signal.SIGTERM)
 
