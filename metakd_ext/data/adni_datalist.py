@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
+import logging
 import math
 import os
 from collections.abc import Mapping, Sequence
@@ -17,6 +18,7 @@ from pathlib import Path
 import numpy as np
 
 from metakd_ext.data.datalist import DATALIST_SECTIONS, check_split_arguments
+from metakd_ext.utils.enums import BatchKey
 from metakd_ext.utils.io import atomic_write_text
 
 __all__ = [
@@ -29,6 +31,8 @@ __all__ = [
     "write_subject_datalist",
     "load_tabular_stats",
 ]
+
+logger = logging.getLogger("metakd")
 
 ADNI_LABELS = ("CN", "MCI", "AD")
 """Default diagnosis labels: cognitively normal, mild cognitive impairment, Alzheimer's disease."""
@@ -57,6 +61,7 @@ def read_subject_table(
     label_column: str = "diagnosis",
     base_dir: str | os.PathLike | None = None,
     absolute_paths: bool = False,
+    skip_bad_rows: bool = False,
 ) -> list[dict]:
     """Reads the subjects of a CSV into datalist entries.
 
@@ -70,6 +75,8 @@ def read_subject_table(
         base_dir: folder of relative image paths; default the CSV's folder.
         absolute_paths: give image paths resolved against ``base_dir`` (for loading them at once) instead of as
             written in the CSV (for a datalist beside it).
+        skip_bad_rows: for inference: a row that cannot be used gives ``{"subject", "unusable": why}`` (logged as a
+            warning), which inference skips and lists, instead of an error.
 
     Returns:
         One dict per subject: ``"subject"``, ``"label"`` (class index, when labelled), the path of each image
@@ -78,8 +85,8 @@ def read_subject_table(
 
     Raises:
         FileNotFoundError: the CSV or an image file does not exist (the message names the row and column).
-        ValueError: a column is absent, or a row has an unknown label, a non-numeric value, a repeated id or no
-            modality at all; the message names the row.
+        ValueError: a column is absent, or (without ``skip_bad_rows``) a row has an unknown label, a non-numeric
+            value, a repeated id or no modality at all; the message names the row.
     """
     path = Path(csv_path)
     if not path.is_file():
@@ -102,49 +109,79 @@ def read_subject_table(
     for number, row in enumerate(rows, start=2):
         where = f"{path} row {number}"
         subject = _cell(row, id_column)
-        if not subject:
-            raise ValueError(f"{where}: empty {id_column!r}; every subject needs an id.")
-        if subject in seen:
-            raise ValueError(f"{where}: subject {subject} appears twice; give each subject one row.")
-        seen.add(subject)
-        entry: dict = {"subject": subject}
-        if labels is not None:
-            label = _cell(row, label_column)
-            if label not in labels:
-                raise ValueError(
-                    f"{where} (subject {subject}): unknown {label_column} {label!r}; the labels are {list(labels)} "
-                    "(for another label set pass `--labels` to `datalist adni` and set `class_names` in the bundle "
-                    "config)."
+        try:
+            if not subject:
+                raise ValueError(f"{where}: empty {id_column!r}; every subject needs an id.")
+            if subject in seen:
+                raise ValueError(f"{where}: subject {subject} appears twice; give each subject one row.")
+            seen.add(subject)
+            entries.append(
+                _subject_entry(
+                    row, where, subject, image_columns, tabular_columns, labels, label_column, root, absolute_paths
                 )
-            entry["label"] = list(labels).index(label)
-        for modality, column in image_columns.items():
-            value = _cell(row, column)
-            if not value:
-                continue
-            file = Path(value) if os.path.isabs(value) else root / value
-            if not file.is_file():
-                raise FileNotFoundError(
-                    f"{where} (subject {subject}): {column} file {file} does not exist; fix the path or leave the "
-                    "cell empty if the subject lacks this modality."
-                )
-            entry[modality] = str(file.resolve()) if absolute_paths else value
-        for modality, columns in tabular_columns.items():
-            values: list[float | None] = []
-            for column in columns:
-                text = _cell(row, column)
-                try:
-                    number_value = float(text) if text else None
-                except ValueError:
-                    raise ValueError(f"{where} (subject {subject}): {column} = {text!r} is not a number.") from None
-                values.append(None if number_value is None or math.isnan(number_value) else number_value)
-            if any(v is not None for v in values):
-                entry[modality] = values
-        if len(entry) == 1 + (labels is not None):
-            raise ValueError(f"{where} (subject {subject}): no modality at all; remove the row or fill a modality.")
-        entries.append(entry)
+            )
+        except (ValueError, FileNotFoundError) as e:
+            if not skip_bad_rows:
+                raise
+            logger.warning(f"skipped: {e}")
+            entries.append({"subject": subject or f"row {number}", str(BatchKey.UNUSABLE): f"{type(e).__name__}: {e}"})
     if not entries:
         raise ValueError(f"{path} has no subjects.")
     return entries
+
+
+def _subject_entry(
+    row: Mapping[str, str],
+    where: str,
+    subject: str,
+    image_columns: Mapping[str, str],
+    tabular_columns: Mapping[str, Sequence[str]],
+    labels: Sequence[str] | None,
+    label_column: str,
+    root: Path,
+    absolute_paths: bool,
+) -> dict:
+    """The datalist entry of one CSV row (see :func:`read_subject_table`); ``where`` names the row in messages.
+
+    Raises:
+        FileNotFoundError: an image file does not exist.
+        ValueError: an unknown label, a non-numeric value, or no modality at all.
+    """
+    entry: dict = {"subject": subject}
+    if labels is not None:
+        label = _cell(row, label_column)
+        if label not in labels:
+            raise ValueError(
+                f"{where} (subject {subject}): unknown {label_column} {label!r}; the labels are {list(labels)} "
+                "(for another label set pass `--labels` to `datalist adni` and set `class_names` in the bundle "
+                "config)."
+            )
+        entry["label"] = list(labels).index(label)
+    for modality, column in image_columns.items():
+        value = _cell(row, column)
+        if not value:
+            continue
+        file = Path(value) if os.path.isabs(value) else root / value
+        if not file.is_file():
+            raise FileNotFoundError(
+                f"{where} (subject {subject}): {column} file {file} does not exist; fix the path or leave the "
+                "cell empty if the subject lacks this modality."
+            )
+        entry[modality] = str(file.resolve()) if absolute_paths else value
+    for modality, columns in tabular_columns.items():
+        values: list[float | None] = []
+        for column in columns:
+            text = _cell(row, column)
+            try:
+                number_value = float(text) if text else None
+            except ValueError:
+                raise ValueError(f"{where} (subject {subject}): {column} = {text!r} is not a number.") from None
+            values.append(None if number_value is None or math.isnan(number_value) else number_value)
+        if any(v is not None for v in values):
+            entry[modality] = values
+    if len(entry) == 1 + (labels is not None):
+        raise ValueError(f"{where} (subject {subject}): no modality at all; remove the row or fill a modality.")
+    return entry
 
 
 def stratified_split(

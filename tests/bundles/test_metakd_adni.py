@@ -95,17 +95,22 @@ def test_evaluate_every_subset(trained: dict[str, str], tmp_path: Path, repo_roo
     assert set(json.loads((out / "modality_weights.json").read_text())) == set(MODALITIES)
 
 
-def test_inference_writes_probabilities_for_every_subject(
+def test_inference_writes_probabilities_for_every_usable_subject(
     trained: dict[str, str], adni_demo_dir: Path, tmp_path: Path, repo_root: Path
 ) -> None:
     subjects = read_csv_rows(adni_demo_dir / "subjects.csv")
     unlabelled = tmp_path / "new.csv"
+    broken = tmp_path / "broken_mri.nii.gz"
+    broken.write_bytes(b"not an image")
+    bad_rows = [{**subjects[6], "subject": "BadAge", "age": "sixty"}, {**subjects[7], "subject": "BadMRI"}]
     with unlabelled.open("w", newline="") as f:  # a clinic's CSV: no diagnosis column, image paths absolute
         fields = [c for c in subjects[0] if c != "diagnosis"]
         writer = csv.DictWriter(f, fieldnames=fields, extrasaction="ignore")
         writer.writeheader()
-        for s in subjects[:6]:
+        for i, s in enumerate(subjects[:6]):
             writer.writerow({**s, **{m: str(adni_demo_dir / s[m]) for m in ("mri", "pet") if s[m]}})
+            if i in (1, 3):  # a bad row in the middle of a batch: the subjects after it are still predicted
+                writer.writerow({**bad_rows[i // 2], "mri": str(broken), "pet": ""})
     out = tmp_path / "pred"
     overrides = {
         k: v
@@ -131,7 +136,12 @@ def test_inference_writes_probabilities_for_every_subject(
         run_id="run",
         bundle="metakd_adni",
     )
-    assert result.returncode == 0, result.stderr[-4000:]
+    assert result.returncode == 1, result.stderr[-4000:]
+    assert "2 case(s) could not be predicted (BadAge, BadMRI)" in result.stderr
+    skipped = read_csv_rows(out / "skipped.csv")
+    assert [r["case"] for r in skipped] == ["BadAge", "BadMRI"]
+    assert "age = 'sixty' is not a number" in skipped[0]["reason"]
+    assert str(broken) in skipped[1]["reason"] and skipped[1]["files"] == str(broken)
     rows = read_csv_rows(out / "predictions.csv")
     assert [r["subject"] for r in rows] == [s["subject"] for s in subjects[:6]]
     assert list(rows[0]) == ["subject", "available", "prob_CN", "prob_MCI", "prob_AD", "predicted"]

@@ -95,8 +95,8 @@ def test_batch_larger_than_training_split_fails_at_start(demo_dir, tmp_path, rep
     result = _train(repo_root, demo_dir, tmp_path, batch_size="8")
     assert result.returncode != 0
     assert _last_line(result) == (
-        "error: ValueError: the training split has 3 case(s), fewer than `batch_size` 8: not one batch would be "
-        "drawn; pass --batch_size 3 or add cases."
+        f"error: ValueError: the training split of datalist {demo_dir / 'datalist.json'} has 3 case(s), fewer than "
+        "`batch_size` 8: not one batch would be drawn; pass --batch_size 3 or add cases."
     )
     assert "Loading dataset" not in result.stderr  # before any case is read
 
