@@ -1,6 +1,8 @@
 """Seconds per training iteration and peak memory: MetaKD vs the same network without KD / meta steps vs SegResNet.
 
 Variants: ``metakd_full`` (MetaKD in its warm-up: every modality present, KD and first-order meta steps),
+``metakd_decollate`` (the same with the trainer's output decollated every iteration, MONAI's default, which the
+bundles keep for MONAI's MLflow handler),
 ``metakd_unrolled`` (the same with the unrolled, bi-level meta step), ``metakd_drop``
 (MetaKD with random missing modalities per sample: the encoders of dropped modalities do not run), ``plain``
 (the same multi-encoder network, all modalities, no KD, no meta steps) and ``segresnet`` (MONAI's SegResNet on
@@ -13,6 +15,7 @@ MetaKD's meta steps are amortised: the iterations timed include them at their co
 
     python benchmarks/train_step.py --roi 64 --batch 2            # CPU here
     python benchmarks/train_step.py --roi 128 --batch 2 --amp     # a GPU, with AMP
+    python benchmarks/train_step.py --variants metakd_full,metakd_decollate --rounds 3   # the cost of decollating
 
 Prints a Markdown table.
 """
@@ -30,7 +33,7 @@ from pathlib import Path
 
 import torch
 
-VARIANTS = ("metakd_full", "metakd_unrolled", "metakd_drop", "plain", "segresnet")
+VARIANTS = ("metakd_full", "metakd_decollate", "metakd_unrolled", "metakd_drop", "plain", "segresnet")
 BUNDLE_TRAIN = Path(__file__).resolve().parents[1] / "bundles" / "metakd_brats" / "configs" / "train.json"
 
 
@@ -75,7 +78,7 @@ def run_variant(args: argparse.Namespace) -> dict:
         "optimizer": optimizer,
         "loss_function": loss,
         "amp": args.amp,
-        "decollate": False,
+        "decollate": args.variant == "metakd_decollate",
     }
     if args.variant.startswith("metakd"):
         learner = ModalityWeightLearner(4).to(device)
@@ -151,12 +154,22 @@ def main() -> None:
     parser.add_argument("--meta_steps", type=int, default=2)
     parser.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     parser.add_argument("--amp", action="store_true", help="automatic mixed precision (GPU)")
+    parser.add_argument(
+        "--variants",
+        default=",".join(VARIANTS),
+        help="comma-separated; ratios are to plain where listed, else to the first",
+    )
     parser.add_argument("--variant", choices=VARIANTS, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.variant:
         print(json.dumps(run_variant(args)))
         return
-    results = time_variants(sys.argv[1:], VARIANTS, args.rounds)
+    variants = tuple(v for v in args.variants.split(",") if v)
+    unknown = [v for v in variants if v not in VARIANTS]
+    if unknown or not variants:
+        parser.error(f"unknown variants {unknown}; choose from {', '.join(VARIANTS)}")
+    base_variant = "plain" if "plain" in variants else variants[0]
+    results = time_variants(sys.argv[1:], variants, args.rounds)
     device = (
         torch.cuda.get_device_name() if args.device.startswith("cuda") else f"CPU ({torch.get_num_threads()} threads)"
     )
@@ -164,8 +177,8 @@ def main() -> None:
         f"device {device}, ROI {args.roi}^3, batch {args.batch}, AMP {args.amp}, channels {args.channels}, "
         f"meta step of {args.meta_steps} every {args.meta_interval} iterations, {args.rounds} rounds"
     )
-    base, base_mem = results["plain"]["seconds_per_iter"], results["plain"]["peak_mib"]
-    print("| variant | s / iteration | x plain | peak memory (MiB) | x plain |")
+    base, base_mem = results[base_variant]["seconds_per_iter"], results[base_variant]["peak_mib"]
+    print(f"| variant | s / iteration | x {base_variant} | peak memory (MiB) | x {base_variant} |")
     print("| --- | --- | --- | --- | --- |")
     for variant, r in results.items():
         sec, mem = r["seconds_per_iter"], r["peak_mib"]

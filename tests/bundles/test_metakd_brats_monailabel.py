@@ -37,9 +37,15 @@ CASE = "Brats18_2013_11_1"
 
 
 def _package_dir(python: Path) -> Path | None:
-    """Where ``metakd_ext`` of the environment of ``python`` comes from; None where it (or monailabel) is absent."""
+    """Where ``metakd_ext`` of the environment of ``python`` comes from; None where it (or monailabel) is absent.
+    Asked from the environment's folder: from a checkout, ``python -c`` would import the checkout's package, installed
+    or not, as the server (started elsewhere) would not."""
     probe = [str(python), "-c", "import monailabel, torchvision, metakd_ext; print(metakd_ext.__file__)"]
-    done = subprocess.run(probe, capture_output=True, text=True, timeout=300) if python.is_file() else None
+    done = (
+        subprocess.run(probe, capture_output=True, text=True, timeout=300, cwd=python.parent)
+        if python.is_file()
+        else None
+    )
     return Path(done.stdout.strip().splitlines()[-1]).resolve().parent if done and done.returncode == 0 else None
 
 

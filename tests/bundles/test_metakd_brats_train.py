@@ -159,7 +159,7 @@ def test_bad_input_different_shapes(demo_copy: Path) -> None:
     nib.save(nib.Nifti1Image(np.asarray(img.dataobj)[:, :, :-5], img.affine), path)
     with pytest.raises(Exception) as info:
         _preprocess(demo_copy, case)
-    assert f"case {case}: t1ce has shape" in "".join(str(e) for e in _chain(info.value))
+    assert f"case {case}: the t1ce file {path} and the flair file " in "".join(str(e) for e in _chain(info.value))
 
 
 def test_bad_input_unknown_label(demo_copy: Path, tmp_path: Path, repo_root: Path) -> None:
