@@ -132,6 +132,7 @@ class TrainingStateSaver:
         self.logger = logging.getLogger(logger_name)
         self._earlier: list[Path] = []
         self._saved_epoch: int | None = None
+        self._previous_sigterm: Any = None
         if best is not None:
             best.before_save.append(self.move_earlier_run)
 
@@ -144,6 +145,7 @@ class TrainingStateSaver:
         engine.add_event_handler(Events.STARTED, self.start)
         engine.add_event_handler(Events.EPOCH_COMPLETED, self)
         engine.add_event_handler(Events.STARTED, self._log_termination)
+        engine.add_event_handler(Events.COMPLETED, self._restore_sigterm)
 
     def _modules(self) -> Iterator[tuple[str, Any]]:
         for name, obj in self.save_dict.items():
@@ -208,7 +210,7 @@ class TrainingStateSaver:
         signal end the process (the handler before it runs, or the default: exit by the signal)."""
         if threading.current_thread() is not threading.main_thread():
             return
-        previous = signal.getsignal(signal.SIGTERM)
+        previous = self._previous_sigterm = signal.getsignal(signal.SIGTERM)
 
         def on_sigterm(signum: int, frame: FrameType | None) -> None:
             if self._saved_epoch is not None:
@@ -224,7 +226,12 @@ class TrainingStateSaver:
             signal.raise_signal(signal.SIGTERM)
 
         signal.signal(signal.SIGTERM, on_sigterm)
-        engine.add_event_handler(Events.COMPLETED, lambda _: signal.signal(signal.SIGTERM, previous))
+
+    def _restore_sigterm(self, engine: Engine) -> None:
+        """At the end of a run: the SIGTERM handler from before it, where :meth:`_log_termination` replaced it."""
+        if self._previous_sigterm is not None:
+            signal.signal(signal.SIGTERM, self._previous_sigterm)
+            self._previous_sigterm = None
 
     def move_earlier_run(self) -> None:
         """Moves the earlier run's checkpoints noted at the start into ``save_dir/previous/<time>/``, once; does

@@ -148,7 +148,7 @@ class LoadModalities(Transform):
         present = InferModalityMask()(data)  # an all-zero channel is how a stacked image says a modality is missing
         mask = torch.tensor(
             [
-                bool(p) and self._usable(data[m], n, path, prefix)
+                bool(p) and not self._unusable(data[m], n, path, prefix)
                 for m, (p, n) in enumerate(zip(present, self.modality_names))
             ]
         )
@@ -225,10 +225,6 @@ class LoadModalities(Transform):
                 f"{prefix}{what}. The file is damaged or truncated (copy it again) or not an image; remove its entry "
                 f"to treat {modality} as missing."
             ) from e
-
-    def _usable(self, img: torch.Tensor, modality: str, path: PathLike, prefix: str) -> bool:
-        """Whether one modality's (*spatial) image counts as present: finite and not of one value."""
-        return not self._unusable(img, modality, path, prefix)
 
     def _unusable(self, img: torch.Tensor, modality: str, path: PathLike, prefix: str) -> str:
         """Why one modality's (*spatial) image does not count as present (logged as a warning), or empty where it
