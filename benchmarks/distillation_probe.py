@@ -103,7 +103,7 @@ def probe_run(parser: ConfigParser, checkpoint: Path) -> list[dict[str, float]]:
         ones = torch.ones(mask.shape[1], mask.shape[1])
         intact = _dice(net, features, mask, label, "")
         for s, scale in enumerate(features):  # (1, 4, C_s, *spatial_s)
-            hook = net.fusions[s].register_forward_hook(lambda _m, _i, out: torch.zeros_like(out))
+            hook = net.fusions[str(s)].register_forward_hook(lambda _m, _i, out: torch.zeros_like(out))
             zeroed = _dice(net, features, mask, label, "zeroed_")
             hook.remove()
             rows.append(

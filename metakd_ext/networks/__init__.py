@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from .blocks import (
+    DecoderUpBlock,
     ImageEncoder,
     ModalityFusion,
     ModalityTeachers,
@@ -10,10 +11,11 @@ from .blocks import (
     modality_encoders,
 )
 from .export import export_segmentation_network, static_graph
-from .kd_scales import resolve_kd_scales
+from .scales import resolve_scales
 from .nets import ModalityEncoder, MultiEncoderClassifier, MultiEncoderUNet
 
 __all__ = [
+    "DecoderUpBlock",
     "ImageEncoder",
     "ModalityEncoder",
     "ModalityFusion",
@@ -25,6 +27,6 @@ __all__ = [
     "export_segmentation_network",
     "fill_missing_modalities",
     "modality_encoders",
-    "resolve_kd_scales",
+    "resolve_scales",
     "static_graph",
 ]

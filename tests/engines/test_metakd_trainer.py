@@ -76,8 +76,9 @@ def test_meta_gradient_reaches_w_through_a_skip_scale(kd_scales, reaches_w: bool
     trainer = _trainer(kd_scales=kd_scales)
     _prepare(trainer)
     with torch.no_grad():  # the decoder gets nothing from the bottleneck: only the skips carry the signal
-        trainer.network.fusions[-1].mix.weight.zero_()
-        trainer.network.fusions[-1].mix.bias.zero_()
+        bottleneck = trainer.network.fusions[str(trainer.network.read_scales[-1])]
+        bottleneck.mix.weight.zero_()
+        bottleneck.mix.bias.zero_()
     batch = trainer._prepare(_batches(1)[0])
     _, (grad,) = trainer._first_order_grads(trainer.network.eval(), *batch)
     assert bool((grad != 0).any()) == reaches_w

@@ -8,7 +8,7 @@ from torch import nn
 
 from metakd_ext.networks.blocks.modality_fusion import ModalityFusion
 from metakd_ext.networks.export import static_graph
-from metakd_ext.networks.kd_scales import resolve_kd_scales
+from metakd_ext.networks.scales import resolve_scales
 from metakd_ext.utils.availability import (
     batch_size_of,
     complete_empty_samples,
@@ -62,7 +62,7 @@ class MultiEncoderClassifier(nn.Module):
         kd_scales: str | int | Sequence[int] = "bottleneck",
     ) -> None:
         super().__init__()
-        resolve_kd_scales(kd_scales, 1)
+        resolve_scales(kd_scales, 1)
         self.modalities = [str(m) for m in modalities]
         if len(self.modalities) < 1 or len(set(self.modalities)) != len(self.modalities):
             raise ValueError(f"`modalities` must be distinct names, at least one, got {self.modalities}.")

@@ -3,14 +3,16 @@
 
 import math
 from collections.abc import Sequence
+from typing import Optional
 
 import torch
-from monai.networks.blocks.dynunet_block import UnetBasicBlock, UnetOutBlock, UnetResBlock, UnetUpBlock
+from monai.networks.blocks.dynunet_block import UnetBasicBlock, UnetOutBlock, UnetResBlock
 from torch import nn
 
+from metakd_ext.networks.blocks.decoder_block import DecoderUpBlock
 from metakd_ext.networks.blocks.modality_fusion import ModalityFusion
 from metakd_ext.networks.export import static_graph
-from metakd_ext.networks.kd_scales import resolve_kd_scales
+from metakd_ext.networks.scales import resolve_scales
 from metakd_ext.utils.availability import channel_mask, complete_empty_samples, resolve_modality_mask, zero_missing
 
 __all__ = ["ModalityEncoder", "MultiEncoderUNet"]
@@ -69,10 +71,14 @@ class MultiEncoderUNet(nn.Module):
     """One encoder per modality, availability-aware fusion at every scale, one shared decoder.
 
     The MetaKD network (Wang et al., arXiv 2405.07155) with a U-Net in place of the authors' ResNet-50 + ASPP.
-    Each modality is encoded on its own. At every scale the features of a missing modality are replaced by the
-    mean of the available modalities' features (the authors do this at the bottleneck), the M feature maps are
-    concatenated and mixed by a 1x1 convolution, and a shared decoder with skip connections predicts
-    ``out_channels`` logits (for BraTS: TC, WT, ET, each through a sigmoid).
+    Each modality is encoded on its own. At every scale the decoder reads (the bottleneck and each of
+    ``skip_scales``) the features of a missing modality are replaced by the mean of the available modalities'
+    features (at the ``fill_scales``; elsewhere they count as zero), the M feature maps are concatenated and mixed
+    by a 1x1 convolution, and a shared decoder with skip connections at the ``skip_scales`` predicts
+    ``out_channels`` logits (for BraTS: TC, WT, ET, each through a sigmoid). The defaults fill and skip at every
+    scale; ``fill_scales="bottleneck"`` with ``skip_scales=[0]`` is the authors' topology in U-Net form: missing
+    modalities filled at the bottleneck only, skips carrying the available modalities, and a decoder that reads
+    the bottleneck (where the paper distils) with the finest features beside it.
 
     Availability is the ``modality_mask`` argument, or, when it is None, every input channel that is all zero
     counts as missing, so ``network(image)`` works in sliding-window inference and MONAI Label. A given mask is
@@ -99,7 +105,14 @@ class MultiEncoderUNet(nn.Module):
         kd_scales: the scales whose per-modality features ``return_features`` gives (for distillation) and that
             ``modality_weights`` multiply (the meta step): ``"bottleneck"`` (the paper's), ``"all"`` (every scale
             whose fused features the decoder reads: the bottleneck and every skip) or scale indices (0 the finest,
-            -1 the bottleneck). See :func:`~metakd_ext.networks.resolve_kd_scales`.
+            -1 the bottleneck), all among the scales the decoder reads. See
+            :func:`~metakd_ext.networks.resolve_scales`.
+        fill_scales: the scales (among those the decoder reads) where a missing modality's features are the mean
+            of the available ones: ``"all"`` (default), ``"bottleneck"`` (the authors'), or indices; at the others
+            the fusion mixes the available modalities alone.
+        skip_scales: the scales below the bottleneck whose fused features the decoder reads through a skip
+            connection: ``"all"`` (default) or indices (``[]``: none, an encoder-decoder through the bottleneck
+            alone). The encoders still compute every scale; a scale without a skip has no fusion.
 
     Example::
 
@@ -107,12 +120,15 @@ class MultiEncoderUNet(nn.Module):
         x = torch.rand(2, 4, 32, 32, 32)
         y = net(x, modality_mask=torch.tensor([[1, 0, 1, 1], [1, 1, 1, 1]]).bool())  # (2, 3, 32, 32, 32)
         y, [bottleneck] = net(x, return_features=True)  # bottleneck: (2, 4, 32, 8, 8, 8)
+        net = MultiEncoderUNet(3, 4, 3, channels=(8, 16, 32), fill_scales="bottleneck", skip_scales=[0])
         net = MultiEncoderUNet(3, 4, 3, channels=(8, 16, 32), kd_scales="all")
         y, features = net(x, return_features=True)  # (2, 4, 8, 32, 32, 32), (2, 4, 16, 16, 16, 16), (2, 4, 32, 8, 8, 8)
     """
 
     kd_scales: list[int]
     """Indices of the scales that carry distillation and the meta step's weights, finest first."""
+    read_scales: list[int]
+    """Indices of the scales whose fused features the decoder reads (``skip_scales`` and the bottleneck)."""
 
     def __init__(
         self,
@@ -128,6 +144,8 @@ class MultiEncoderUNet(nn.Module):
         res_block: bool = True,
         dropout: tuple | str | float | None = None,
         kd_scales: str | int | Sequence[int] = "bottleneck",
+        fill_scales: str | int | Sequence[int] = "all",
+        skip_scales: str | Sequence[int] = "all",
     ) -> None:
         super().__init__()
         if spatial_dims not in (2, 3):
@@ -149,7 +167,11 @@ class MultiEncoderUNet(nn.Module):
         self.channels = tuple(channels)
         self.decoder_channels = tuple(decoder_channels)
         self.strides = tuple(strides)
-        self.kd_scales = resolve_kd_scales(kd_scales, len(channels))
+        last = len(channels) - 1
+        skips = resolve_scales(skip_scales, len(channels), "skip_scales", among=range(last), allow_empty=True)
+        self.read_scales = [*skips, last]
+        self.kd_scales = resolve_scales(kd_scales, len(channels), "kd_scales", among=self.read_scales)
+        fill = resolve_scales(fill_scales, len(channels), "fill_scales", among=self.read_scales)
         self.size_divisible = math.prod(self.strides)
         """Spatial sizes of the input must be multiples of this."""
         self.share_encoder = share_encoder
@@ -158,14 +180,16 @@ class MultiEncoderUNet(nn.Module):
             ModalityEncoder(spatial_dims, 1, channels, strides, norm, act, res_block, dropout)
             for _ in range(num_encoders)
         )
-        self.fusions = nn.ModuleList(
-            ModalityFusion(spatial_dims, num_modalities, c, d) for c, d in zip(channels, decoder_channels)
+        self.fusions = nn.ModuleDict(
+            {
+                str(s): ModalityFusion(spatial_dims, num_modalities, channels[s], decoder_channels[s], s in fill)
+                for s in self.read_scales
+            }
         )
+        """One fusion per scale the decoder reads, keyed by the scale's index."""
         self.decoder = nn.ModuleList(
-            UnetUpBlock(
-                spatial_dims, c_in, c_out, kernel_size=3, stride=s, upsample_kernel_size=s, norm_name=norm, act_name=act
-            )
-            for c_in, c_out, s in zip(decoder_channels[:0:-1], decoder_channels[-2::-1], strides[::-1])
+            DecoderUpBlock(spatial_dims, decoder_channels[s + 1], decoder_channels[s], strides[s], norm, act, s in skips)
+            for s in range(last - 1, -1, -1)
         )
         self.head = UnetOutBlock(spatial_dims, decoder_channels[0], out_channels)
 
@@ -267,10 +291,15 @@ class MultiEncoderUNet(nn.Module):
             (B, out_channels, *spatial) logits.
         """
         last = len(features) - 1
-        fused: list[torch.Tensor] = []
-        for s, fusion in enumerate(self.fusions):
-            fused.append(fusion(features[s], modality_mask, modality_weights if s in self.kd_scales else None))
+        fused: list[Optional[torch.Tensor]] = []
+        for _ in range(len(features)):
+            fused.append(None)
+        for key, fusion in self.fusions.items():
+            s = int(key)
+            fused[s] = fusion(features[s], modality_mask, modality_weights if s in self.kd_scales else None)
         y = fused[last]
+        if y is None:
+            raise RuntimeError("the bottleneck has no fusion.")
         for i, up in enumerate(self.decoder):
             y = up(y, fused[last - 1 - i])
         return self.head(y)

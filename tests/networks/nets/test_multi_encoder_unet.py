@@ -149,8 +149,8 @@ def test_modality_weights_act_on_the_kd_scales_only(kd_scales, changed: list[int
     mask = torch.ones(2, 4, dtype=torch.bool)
     features, _ = net.encode(x, mask)
     weights = torch.tensor([0.1, 0.2, 0.3, 0.4])
-    seen: dict[int, list[torch.Tensor]] = {s: [] for s in range(len(net.fusions))}
-    handles = [f.register_forward_hook(lambda _m, _i, out, s=s: seen[s].append(out)) for s, f in enumerate(net.fusions)]
+    seen: dict[int, list[torch.Tensor]] = {int(s): [] for s in net.fusions}
+    handles = [f.register_forward_hook(lambda _m, _i, out, s=int(s): seen[s].append(out)) for s, f in net.fusions.items()]
     net.decode(features, mask)
     net.decode(features, mask, weights)
     for h in handles:
@@ -162,7 +162,7 @@ def test_modality_weights_act_on_the_kd_scales_only(kd_scales, changed: list[int
 def test_bad_kd_scales() -> None:
     with pytest.raises(ValueError, match="`kd_scales` must be one of 'bottleneck', 'all', got 'skips'"):
         _net(kd_scales="skips")
-    with pytest.raises(ValueError, match=r"scale indices in \[-3, 2\] .* got \[3\]"):
+    with pytest.raises(ValueError, match=r"scale indices among \[0, 1, 2\] .* got \[3\]"):
         _net(kd_scales=[3])
     with pytest.raises(ValueError, match="`kd_scales` must be"):
         _net(kd_scales=[])
