@@ -10,10 +10,12 @@ from metakd_ext.utils import all_subsets, subset_mask
 NAMES = ["flair", "t1", "t1ce", "t2"]
 
 
-@pytest.mark.parametrize("kd_scales", ["bottleneck", "all"])
-def test_fast_path_equals_plain_path(kd_scales: str) -> None:
+@pytest.mark.parametrize(
+    "kwargs", [{"kd_scales": "bottleneck"}, {"kd_scales": "all"}, {"fill_scales": "bottleneck", "skip_scales": [0]}]
+)
+def test_fast_path_equals_plain_path(kwargs: dict) -> None:
     torch.manual_seed(0)
-    net = MultiEncoderUNet(channels=(4, 8, 16), kd_scales=kd_scales).eval()
+    net = MultiEncoderUNet(channels=(4, 8, 16), **kwargs).eval()
     x = torch.randn(1, 4, 24, 20, 28)
     subsets = {s: subset_mask(s, NAMES) for s in all_subsets(NAMES)}
     kwargs = {"roi_size": (16, 16, 16), "sw_batch_size": 3, "overlap": 0.5}

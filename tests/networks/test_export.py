@@ -23,11 +23,15 @@ def _every_subset_input(shape: tuple[int, ...]) -> torch.Tensor:
     return torch.rand(len(masks), 4, *shape) * masks.reshape(-1, 4, *([1] * len(shape)))
 
 
+AUTHORS_TOPOLOGY = {"fill_scales": "bottleneck", "skip_scales": [0]}
+
+
+@pytest.mark.parametrize("topology", [{}, AUTHORS_TOPOLOGY], ids=["unet", "authors"])
 @pytest.mark.parametrize("kd_scales", ["bottleneck", "all"])
 @pytest.mark.parametrize("share_encoder", [False, True])
-def test_torchscript_equals_eager_for_every_subset_and_size(share_encoder: bool, kd_scales: str) -> None:
+def test_torchscript_equals_eager_for_every_subset_and_size(share_encoder: bool, kd_scales: str, topology) -> None:
     torch.manual_seed(0)
-    net = MultiEncoderUNet(channels=(4, 8, 16), share_encoder=share_encoder, kd_scales=kd_scales).eval()
+    net = MultiEncoderUNet(channels=(4, 8, 16), share_encoder=share_encoder, kd_scales=kd_scales, **topology).eval()
     scripted = torch.jit.script(net)
     with torch.no_grad():
         for shape in [(16, 16, 16), (32, 8, 24)]:
@@ -45,9 +49,10 @@ def test_torchscript_equals_eager_for_every_subset_and_size(share_encoder: bool,
         torch.testing.assert_close(scripted(x, None, weights), net(x, modality_weights=weights), rtol=1e-4, atol=1e-5)
 
 
-def test_torch_export_with_dynamic_batch_and_spatial_sizes() -> None:
+@pytest.mark.parametrize("topology", [{}, AUTHORS_TOPOLOGY], ids=["unet", "authors"])
+def test_torch_export_with_dynamic_batch_and_spatial_sizes(topology) -> None:
     torch.manual_seed(0)
-    net = MultiEncoderUNet(channels=(4, 8, 16)).eval()
+    net = MultiEncoderUNet(channels=(4, 8, 16), **topology).eval()
     program = export_segmentation_network(net, num_modalities=4, size_divisible=net.size_divisible, max_size=64)
     exported = program.module()
     with torch.no_grad():

@@ -166,3 +166,67 @@ def test_bad_kd_scales() -> None:
         _net(kd_scales=[3])
     with pytest.raises(ValueError, match="`kd_scales` must be"):
         _net(kd_scales=[])
+
+
+@pytest.mark.parametrize(
+    "skip_scales, kd_scales, read, kd",
+    [("all", "all", [0, 1, 2], [0, 1, 2]), ([0], "all", [0, 2], [0, 2]), ([], "all", [2], [2]), ([1], [-1], [1, 2], [2])],
+)
+def test_skip_scales_choose_what_the_decoder_reads(skip_scales, kd_scales, read: list[int], kd: list[int]) -> None:
+    net = _net(skip_scales=skip_scales, kd_scales=kd_scales)
+    assert net.read_scales == read and net.kd_scales == kd
+    assert sorted(int(s) for s in net.fusions) == read
+    x = torch.rand(2, 4, 16, 16, 16)
+    mask = torch.tensor([[1, 0, 1, 1], [1, 1, 1, 1]]).bool()
+    features, _ = net.encode(x, mask)
+    reference = net.decode(features, mask)
+    for s in range(3):  # a scale the decoder does not read changes nothing
+        changed = [f + 1 if i == s else f for i, f in enumerate(features)]
+        assert torch.allclose(net.decode(changed, mask), reference) != (s in read), s
+
+
+def test_fill_scales_fill_only_where_named() -> None:
+    net = _net(fill_scales="bottleneck")
+    assert [net.fusions[str(s)].fill for s in net.read_scales] == [False, False, True]
+    x = torch.rand(1, 4, 16, 16, 16)
+    mask = torch.tensor([[1, 0, 1, 1]]).bool()
+    features, _ = net.encode(x, mask)
+    reference = net.decode(features, mask)
+    # t1 missing: its bottleneck features become the others' mean, its skip features count as zero
+    for s, f in enumerate(features):
+        noisy = [g.clone() for g in features]
+        noisy[s][:, 1] = torch.rand_like(f[:, 1])
+        assert torch.allclose(net.decode(noisy, mask), reference), s
+
+
+@pytest.mark.parametrize(
+    "kwargs, message",
+    [
+        ({"skip_scales": [2]}, r"`skip_scales` must be .* among \[0, 1\]"),
+        ({"skip_scales": "bottleneck"}, r"`skip_scales` must be"),
+        ({"skip_scales": [0], "kd_scales": [1]}, r"`kd_scales` must be .* among \[0, 2\]"),
+        ({"skip_scales": [0], "fill_scales": [1]}, r"`fill_scales` must be .* among \[0, 2\]"),
+        ({"fill_scales": "skips"}, "`fill_scales` must be one of 'bottleneck', 'all'"),
+        ({"fill_scales": []}, "`fill_scales` must be"),
+    ],
+)
+def test_bad_scale_options(kwargs: dict, message: str) -> None:
+    with pytest.raises(ValueError, match=message):
+        _net(**kwargs)
+
+
+def test_decoder_steps_load_a_decoder_of_unet_up_blocks() -> None:
+    from monai.networks.blocks.dynunet_block import UnetUpBlock
+
+    from metakd_ext.networks import DecoderUpBlock
+
+    torch.manual_seed(0)
+    monai_block = UnetUpBlock(3, 8, 4, kernel_size=3, stride=2, upsample_kernel_size=2, norm_name="instance")
+    ours = DecoderUpBlock(3, 8, 4, stride=2, norm_name="instance", act_name=("leakyrelu", {"negative_slope": 0.01}))
+    ours.load_state_dict(monai_block.state_dict())
+    x, skip = torch.rand(1, 8, 4, 4, 4), torch.rand(1, 4, 8, 8, 8)
+    torch.testing.assert_close(ours(x, skip), monai_block(x, skip))
+    with pytest.raises(ValueError, match="reads a skip connection"):
+        ours(x)
+    lone = DecoderUpBlock(3, 8, 4, stride=2, norm_name="instance", act_name="leakyrelu", skip=False)
+    assert lone(x).shape == (1, 4, 8, 8, 8)
