@@ -11,8 +11,8 @@ from .blocks import (
     modality_encoders,
 )
 from .export import export_segmentation_network, static_graph
-from .scales import resolve_scales
 from .nets import ModalityEncoder, MultiEncoderClassifier, MultiEncoderUNet
+from .scales import resolve_scales
 
 __all__ = [
     "DecoderUpBlock",

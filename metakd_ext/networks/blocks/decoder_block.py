@@ -1,8 +1,6 @@
 """A U-Net decoder step whose skip connection is optional."""
 # No `from __future__ import annotations` here: TorchScript (`ckpt_export`) reads these annotations as types.
 
-from typing import Optional
-
 import torch
 from monai.networks.blocks.dynunet_block import UnetBasicBlock, get_conv_layer
 from torch import nn
@@ -67,7 +65,7 @@ class DecoderUpBlock(nn.Module):
             act_name=act_name,
         )
 
-    def forward(self, x: torch.Tensor, skip: Optional[torch.Tensor] = None) -> torch.Tensor:
+    def forward(self, x: torch.Tensor, skip: torch.Tensor | None = None) -> torch.Tensor:
         """
         Args:
             x: (N, in_channels, *spatial) coarser features.

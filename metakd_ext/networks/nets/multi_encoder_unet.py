@@ -3,7 +3,6 @@
 
 import math
 from collections.abc import Sequence
-from typing import Optional
 
 import torch
 from monai.networks.blocks.dynunet_block import UnetBasicBlock, UnetOutBlock, UnetResBlock
@@ -188,7 +187,9 @@ class MultiEncoderUNet(nn.Module):
         )
         """One fusion per scale the decoder reads, keyed by the scale's index."""
         self.decoder = nn.ModuleList(
-            DecoderUpBlock(spatial_dims, decoder_channels[s + 1], decoder_channels[s], strides[s], norm, act, s in skips)
+            DecoderUpBlock(
+                spatial_dims, decoder_channels[s + 1], decoder_channels[s], strides[s], norm, act, s in skips
+            )
             for s in range(last - 1, -1, -1)
         )
         self.head = UnetOutBlock(spatial_dims, decoder_channels[0], out_channels)
@@ -291,7 +292,7 @@ class MultiEncoderUNet(nn.Module):
             (B, out_channels, *spatial) logits.
         """
         last = len(features) - 1
-        fused: list[Optional[torch.Tensor]] = []
+        fused: list[torch.Tensor | None] = []
         for _ in range(len(features)):
             fused.append(None)
         for key, fusion in self.fusions.items():

@@ -150,7 +150,9 @@ def test_modality_weights_act_on_the_kd_scales_only(kd_scales, changed: list[int
     features, _ = net.encode(x, mask)
     weights = torch.tensor([0.1, 0.2, 0.3, 0.4])
     seen: dict[int, list[torch.Tensor]] = {int(s): [] for s in net.fusions}
-    handles = [f.register_forward_hook(lambda _m, _i, out, s=int(s): seen[s].append(out)) for s, f in net.fusions.items()]
+    handles = [
+        f.register_forward_hook(lambda _m, _i, out, s=int(s): seen[s].append(out)) for s, f in net.fusions.items()
+    ]
     net.decode(features, mask)
     net.decode(features, mask, weights)
     for h in handles:
@@ -170,7 +172,12 @@ def test_bad_kd_scales() -> None:
 
 @pytest.mark.parametrize(
     "skip_scales, kd_scales, read, kd",
-    [("all", "all", [0, 1, 2], [0, 1, 2]), ([0], "all", [0, 2], [0, 2]), ([], "all", [2], [2]), ([1], [-1], [1, 2], [2])],
+    [
+        ("all", "all", [0, 1, 2], [0, 1, 2]),
+        ([0], "all", [0, 2], [0, 2]),
+        ([], "all", [2], [2]),
+        ([1], [-1], [1, 2], [2]),
+    ],
 )
 def test_skip_scales_choose_what_the_decoder_reads(skip_scales, kd_scales, read: list[int], kd: list[int]) -> None:
     net = _net(skip_scales=skip_scales, kd_scales=kd_scales)
