@@ -131,7 +131,7 @@ def test_inference_writes_probabilities_for_every_usable_subject(
     )
     result = monai_bundle_run(
         repo_root,
-        config_list("train.json", "inference.json", bundle="metakd_adni"),
+        config_list("inference.json", bundle="metakd_adni"),
         overrides,
         run_id="run",
         bundle="metakd_adni",
@@ -157,7 +157,7 @@ def test_inference_with_a_checkpoint_of_another_shape_is_a_clear_error(
     overrides["ckpt_path"] = str(Path(trained["ckpt_dir"]) / "model.pt")
     result = monai_bundle_run(
         repo_root,
-        config_list("train.json", "inference.json", bundle="metakd_adni"),
+        config_list("inference.json", bundle="metakd_adni"),
         overrides,
         run_id="run",
         bundle="metakd_adni",

@@ -89,7 +89,7 @@ def test_inference_on_image_only_audio_only_and_both(
     out = tmp_path / "pred"
     _run(
         repo_root,
-        ["train.json", "inference.json"],
+        ["inference.json"],
         {**trained, "input_csv": str(inputs), "output_dir": str(out)},
         "run",
     )

@@ -3,8 +3,8 @@ the files a bundle must have, its metadata, the inference workflow's properties,
 ``ckpt_export`` of the network with the checkpoint's weights, and that the exported TorchScript model predicts a
 case with a missing modality as the eager network does.
 
-The zoo passes ``configs/inference.json`` alone; the ADNI and AV-MNIST ``inference.json`` merge over ``train.json``
-(the network is defined there once), so their checks take both. ``verify_net_in_out`` feeds one ``image`` tensor;
+The zoo passes ``configs/inference.json`` alone, and so do these checks (that the network and preprocessing there
+stay ``train.json``'s: ``tests/bundles/test_inference_configs.py``). ``verify_net_in_out`` feeds one ``image`` tensor;
 the classifiers take a dictionary of modalities (images and tables), so for them the same check is done input by
 input from the metadata (the zoo lists such bundles in ``exclude_verify_shape_list``). MONAI's inference properties
 require an ``inferer``, which the classifiers' evaluation has not (it encodes a subject once and classifies it under
@@ -31,12 +31,7 @@ from .conftest import BUNDLES
 
 pytestmark = pytest.mark.slow
 
-CONFIGS = {
-    "metakd_brats": ["inference.json"],
-    "metakd_adni": ["train.json", "inference.json"],
-    "metakd_avmnist": ["train.json", "inference.json"],
-}
-"""The config files of each bundle's inference workflow."""
+BUNDLE_NAMES = ["metakd_adni", "metakd_avmnist", "metakd_brats"]
 FIELDS = [
     "version",
     "changelog",
@@ -55,7 +50,8 @@ IO_FIELDS = ["type", "format", "num_channels", "spatial_shape", "dtype", "value_
 
 
 def _config_files(bundle: Path) -> list[str]:
-    return [str(bundle / "configs" / name) for name in CONFIGS[bundle.name]]
+    """The inference workflow's configs, as the zoo passes them: ``inference.json`` alone."""
+    return [str(bundle / "configs" / "inference.json")]
 
 
 def _copy(bundle: str, tmp_path: Path) -> Path:
@@ -78,7 +74,7 @@ def _fake_weights(bundle: Path) -> Path:
     return path
 
 
-@pytest.mark.parametrize("bundle", sorted(CONFIGS))
+@pytest.mark.parametrize("bundle", BUNDLE_NAMES)
 def test_files_and_metadata(bundle: str) -> None:
     root = BUNDLES / bundle
     for name in ("configs/metadata.json", "configs/inference.json", "LICENSE", "docs/README.md"):
@@ -196,7 +192,10 @@ def test_ckpt_export_adni_predicts_a_missing_modality_as_eager(adni_demo_dir: Pa
     parser.update({"bundle_root": str(root), "dataset_dir": str(adni_demo_dir), "device": "$torch.device('cpu')"})
     net = parser.get_parsed_content("network_def").eval()
     net.load_state_dict(torch.load(weights, weights_only=True))
-    dataset = parser.get_parsed_content("validate#dataset")
+    training = ConfigParser()  # the demo's validation subjects, as training reads them
+    training.read_config(str(root / "configs" / "train.json"))
+    training.update({"bundle_root": str(root), "dataset_dir": str(adni_demo_dir)})
+    dataset = training.get_parsed_content("validate#dataset")
     batch = torch.utils.data.default_collate([dataset[i] for i in range(4)])
     x = {m: batch[m].float() for m in parser.get_parsed_content("modalities")}
     x["pet"] = torch.zeros_like(x["pet"])
