@@ -47,6 +47,7 @@ def setting_config(name: str) -> dict:
     return {
         "_desc_": f"kd_screen.py: MetaKD with kd_scales {SCALES[scales]}, kd_normalize {NORMALIZE[normalize]}, "
         f"kd_pairs {PAIRS[pairs]}",
+        "method": name,
         "kd_scales": SCALES[scales],
         "kd_normalize": NORMALIZE[normalize],
         "kd_pairs": PAIRS[pairs],

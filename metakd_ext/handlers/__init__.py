@@ -7,6 +7,7 @@ from .progress import ProgressLogger, training_scalars
 from .scalar_writer import ScalarWriter
 from .subset_report import SubsetReportWriter
 from .teacher_election import TeacherElectionHandler
+from .tracking_params import TrackingParams, tracking_handlers
 from .training_state import TrainingStateSaver, random_sources
 from .utils import from_engine_channel
 
@@ -20,9 +21,11 @@ __all__ = [
     "StopOnNonFiniteLoss",
     "SubsetReportWriter",
     "TeacherElectionHandler",
+    "TrackingParams",
     "TrainingStateSaver",
     "WEIGHT_TAG",
     "from_engine_channel",
     "random_sources",
+    "tracking_handlers",
     "training_scalars",
 ]

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 import sys
 from pathlib import Path
 
@@ -227,3 +228,11 @@ def test_mlflow_tracking_to_a_local_store(demo_dir: Path, tmp_path: Path, repo_r
     assert {"train_loss", "lr_group_0", "val_mean_dice", "val_dice_et"} | weights <= set(run.data.metrics)
     assert len(client.get_metric_history(run.info.run_id, "train_loss")) == 2  # one iteration an epoch
     assert len(client.get_metric_history(run.info.run_id, "modality_weight/t1ce")) == 2  # one per epoch
+    params = run.data.params  # TrackingParams: the settings a comparison needs, lists as JSON
+    assert params["method"] == "metakd" and params["kd_weight"] == "0.1" and params["kd_scales"] == "bottleneck"
+    assert json.loads(params["roi_size"]) == [32, 32, 32] and json.loads(params["network_channels"]) == [4, 8, 16]
+    assert {"meta_interval", "meta_steps", "meta_mode", "learning_rate", "batch_size", "random_seed", "spacing"} <= set(
+        params
+    )
+    artifacts = [a.path for a in client.list_artifacts(run.info.run_id)]
+    assert any(a.startswith("config_") and a.endswith(".json") for a in artifacts), artifacts

@@ -20,6 +20,14 @@ def test_no_meta_step_in_any_stage(bundle: str, method: str) -> None:
     base = ConfigParser()
     base.read_config(bases)
     changed = {k for k in parser.config if parser.config[k] != base.config.get(k)}  # type: ignore[union-attr]
-    allowed = {"meta_interval", "meta_warmup_interval", "kd_weight", "weight_learner", "meta_optimizer", "lckd"}
+    allowed = {
+        "method",
+        "meta_interval",
+        "meta_warmup_interval",
+        "kd_weight",
+        "weight_learner",
+        "meta_optimizer",
+        "lckd",
+    }
     allowed |= {"initial_teacher", "teacher_election_interval", "teacher_vote", "teacher_students", "train"}
     assert {k for k in changed if not k.startswith("_desc")} <= allowed
