@@ -12,8 +12,8 @@ for every scale of the network (0 the finest, the last the bottleneck):
 - the features' mean absolute value and the share of them below zero (where the encoders' LeakyReLU passes 1% of
   its input): whether the features agree because they carry the same thing or because they are near zero;
 - Dice ET / TC / WT with that scale's fused features replaced by zeros, beside Dice as the model predicts: how much
-  of the prediction passes through the scale (the decoder reads every scale's fused features, the finer ones
-  through its skips).
+  of the prediction passes through the scale (the decoder reads the bottleneck's fused features and those of the
+  ``skip_scales``, every scale by default; a scale without a skip is "not read").
 
 Each case is predicted in one pass over its whole volume at the training resolution (the bundle's preprocessing,
 e.g. ``spacing``, padded to the network's multiple) and scored there, not on its original grid; the figures
@@ -103,9 +103,12 @@ def probe_run(parser: ConfigParser, checkpoint: Path) -> list[dict[str, float]]:
         ones = torch.ones(mask.shape[1], mask.shape[1])
         intact = _dice(net, features, mask, label, "")
         for s, scale in enumerate(features):  # (1, 4, C_s, *spatial_s)
-            hook = net.fusions[str(s)].register_forward_hook(lambda _m, _i, out: torch.zeros_like(out))
-            zeroed = _dice(net, features, mask, label, "zeroed_")
-            hook.remove()
+            if s in net.read_scales:
+                hook = net.fusions[str(s)].register_forward_hook(lambda _m, _i, out: torch.zeros_like(out))
+                zeroed = _dice(net, features, mask, label, "zeroed_")
+                hook.remove()
+            else:  # no skip at this scale (`skip_scales`): nothing of it reaches the decoder but the coarser scales
+                zeroed = {f"zeroed_dice_{r.lower()}": float("nan") for r in BRATS_REGIONS}
             rows.append(
                 {
                     "case": float(i),
@@ -188,6 +191,8 @@ def main() -> None:
             mean = {k: float(np.mean([r[k] for r in at])) for k in at[0]}
             dice = " / ".join(f"{100 * mean[f'dice_{r.lower()}']:.1f}" for r in BRATS_REGIONS)
             zeroed = " / ".join(f"{100 * mean[f'zeroed_dice_{r.lower()}']:.1f}" for r in BRATS_REGIONS)
+            if np.isnan(mean["zeroed_dice_tc"]):
+                zeroed = "no skip: not read"
             feats = " | ".join(f"{mean[c]:.4g}" for c in FEATURE_COLUMNS)
             feats += f" | {100 * mean['feature_negative']:.1f}%"
             name = f"{s} (bottleneck)" if s == scales[-1] else str(s)
