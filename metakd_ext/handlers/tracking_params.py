@@ -79,13 +79,16 @@ class TrackingParams:
         if self._logged:
             return
         self._logged = True
+        runs: list[tuple[MLFlowHandler, str]] = []
+        for handler in tracking_handlers(engine):
+            if handler.cur_run is not None:
+                runs.append((handler, handler.cur_run.info.run_id))
+        if not runs:
+            return
         configs = (
             sorted(self.config_dir.glob("config_*.json"), key=lambda p: p.stat().st_mtime) if self.config_dir else []
         )
-        for handler in tracking_handlers(engine):
-            if handler.cur_run is None:
-                continue
-            run_id = handler.cur_run.info.run_id
+        for handler, run_id in runs:
             handler._log_params(self.params)
             if configs:
                 handler.client.log_artifact(run_id, str(configs[-1]))
