@@ -237,3 +237,26 @@ def test_decoder_steps_load_a_decoder_of_unet_up_blocks() -> None:
         ours(x)
     lone = DecoderUpBlock(3, 8, 4, stride=2, norm_name="instance", act_name="leakyrelu", skip=False)
     assert lone(x).shape == (1, 4, 8, 8, 8)
+
+
+@pytest.mark.parametrize("topology", [{}, {"fill_scales": "bottleneck", "skip_scales": [0]}], ids=["unet", "authors"])
+def test_a_common_scale_of_the_bottleneck_features_is_not_identifiable(topology: dict) -> None:
+    """The fusion mixes the modalities' features linearly, so every modality's bottleneck features shrunk by one
+    factor (the last encoder stage's norms) and the mixing weights grown by its inverse give the same logits: a
+    plain distance between the modalities' features shrinks by that factor at no cost to the prediction, in the
+    U-Net and in the authors' topology alike."""
+    net = _net(**topology)
+    x = torch.rand(2, 4, 16, 16, 16)
+    mask = torch.tensor([[1, 0, 1, 1], [1, 1, 1, 1]]).bool()
+    logits, [bottleneck] = net(x, mask, return_features=True)
+    factor = 0.01
+    with torch.no_grad():
+        for encoder in net.encoders:
+            last = encoder.stages[-1]
+            for norm in (last.norm2, last.norm3):
+                norm.weight.mul_(factor)
+                norm.bias.mul_(factor)
+        net.fusions["2"].mix.weight.div_(factor)
+    shrunk_logits, [shrunk] = net(x, mask, return_features=True)
+    torch.testing.assert_close(shrunk, bottleneck * factor)
+    torch.testing.assert_close(shrunk_logits, logits)
