@@ -1,9 +1,12 @@
 """Screens MetaKD's distillation settings against the baselines with the comparison command, on held-out cases.
 
-Each setting is a MetaKD run (``metakd.json``) with three keys set: ``kd_scales`` (``bott`` the bottleneck, ``all``
+Each setting is a distillation method with three keys set: ``kd_scales`` (``bott`` the bottleneck, ``all``
 every scale the decoder reads), ``kd_normalize`` (``plain`` or ``norm``) and ``kd_pairs`` (``pairs``: every ordered
-pair, ``weaker``: only from the more important modality). A setting is named by the three, e.g.
-``mkd_all_norm_weaker``; the default is every one of the eight. The script copies the bundle's configs to
+pair, ``weaker``: only from the more important modality). A setting is named by the method and the three, e.g.
+``mkd_all_norm_weaker``. The method is ``mkd`` (MetaKD, ``metakd.json``), ``uni`` (equal fixed weights,
+``uniform.json``) or ``lckd`` (elected teachers, ``lckd.json``), so that the baselines can be compared with MetaKD
+at the same scales and distance; ``weaker`` needs MetaKD's learned weights. The default is MetaKD's eight
+settings. The script copies the bundle's configs to
 ``OUTPUT_DIR/bundle/configs/``, writes one config per setting there, and runs ``compare_methods`` over the
 baselines and the settings (the first baseline is the reference of the paired tests), so the table, the
 losses, the weights and the paired tests are the comparison's own (``OUTPUT_DIR/comparison.md``,
@@ -32,21 +35,27 @@ BUNDLE = Path(__file__).resolve().parents[1] / "bundles" / "metakd_brats"
 SCALES = {"bott": "bottleneck", "all": "all"}
 NORMALIZE = {"plain": False, "norm": True}
 PAIRS = {"pairs": "all", "weaker": "to_weaker"}
+METHODS = {"mkd": "metakd", "uni": "uniform", "lckd": "lckd"}
 SETTINGS = [f"mkd_{s}_{n}_{p}" for s, n, p in itertools.product(SCALES, NORMALIZE, PAIRS)]
+KNOWN = [
+    f"{m}_{s}_{n}_{p}"
+    for m, s, n, p in itertools.product(METHODS, SCALES, NORMALIZE, PAIRS)
+    if m == "mkd" or p == "pairs"
+]
 
 
 def setting_config(name: str) -> dict:
-    """The keys of one setting, from its name ``mkd_<scales>_<normalize>_<pairs>``.
+    """The keys of one setting, from its name ``<method>_<scales>_<normalize>_<pairs>``, without the method's own.
 
     Raises:
-        ValueError: the name is not one of :data:`SETTINGS`.
+        ValueError: the name is not one of :data:`KNOWN` (``uni`` and ``lckd`` only with ``pairs``).
     """
-    if name not in SETTINGS:
-        raise ValueError(f"setting {name!r} is not one of {SETTINGS}.")
-    _, scales, normalize, pairs = name.split("_")
+    if name not in KNOWN:
+        raise ValueError(f"setting {name!r} is not one of {KNOWN}.")
+    method, scales, normalize, pairs = name.split("_")
     return {
-        "_desc_": f"kd_screen.py: MetaKD with kd_scales {SCALES[scales]}, kd_normalize {NORMALIZE[normalize]}, "
-        f"kd_pairs {PAIRS[pairs]}",
+        "_desc_": f"kd_screen.py: {METHODS[method]}.json with kd_scales {SCALES[scales]}, "
+        f"kd_normalize {NORMALIZE[normalize]}, kd_pairs {PAIRS[pairs]}",
         "method": name,
         "kd_scales": SCALES[scales],
         "kd_normalize": NORMALIZE[normalize],
@@ -55,13 +64,13 @@ def setting_config(name: str) -> dict:
 
 
 def write_screen_bundle(bundle: Path, output_dir: Path, settings: list[str]) -> Path:
-    """``output_dir/bundle``: the bundle's configs and one ``<setting>.json`` per setting, merged over
-    ``metakd.json``'s keys; returns its path."""
+    """``output_dir/bundle``: the bundle's configs and one ``<setting>.json`` per setting, merged over its
+    method's config (``metakd.json``, ``uniform.json`` or ``lckd.json``); returns its path."""
     root = output_dir / "bundle"
     shutil.copytree(bundle / "configs", root / "configs", dirs_exist_ok=True)
-    metakd = json.loads((bundle / "configs" / "metakd.json").read_text())
     for name in settings:
-        content = {**{k: v for k, v in metakd.items() if k != "_desc_"}, **setting_config(name)}
+        method = json.loads((bundle / "configs" / f"{METHODS[name.split('_')[0]]}.json").read_text())
+        content = {**{k: v for k, v in method.items() if k != "_desc_"}, **setting_config(name)}
         (root / "configs" / f"{name}.json").write_text(json.dumps(content, indent=4) + "\n")
     return root
 
@@ -71,7 +80,7 @@ def main() -> None:
     parser.add_argument("--dataset_dir", required=True, help="the cases, with datalist.json")
     parser.add_argument("--output_dir", required=True, help="where the screen's bundle copy, runs and tables go")
     parser.add_argument("--bundle_root", default=str(BUNDLE), help="the BraTS bundle")
-    parser.add_argument("--settings", default=str(SETTINGS), help="settings to screen, a Python list")
+    parser.add_argument("--settings", default=str(SETTINGS), help="settings to screen, a Python list (of KNOWN)")
     parser.add_argument("--baselines", default="['nokd']", help="method configs of the bundle, a Python list")
     parser.add_argument("--seeds", default="[0]", help="a Python list")
     parser.add_argument("--folds", type=int, default=2)

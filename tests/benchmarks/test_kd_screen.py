@@ -8,6 +8,8 @@ from pathlib import Path
 import pytest
 from monai.bundle import ConfigParser
 
+from metakd_ext.networks import ModalityTeachers, ModalityWeightLearner
+
 ROOT = Path(__file__).resolve().parents[2]
 SCREEN = ROOT / "benchmarks" / "kd_screen.py"
 
@@ -35,6 +37,27 @@ def test_every_setting_becomes_a_config_the_bundle_parses(tmp_path: Path) -> Non
         assert (loss.normalize, loss.pairs) == (normalize, pairs)
     with pytest.raises(ValueError, match="setting 'mkd_all_norm' is not one of"):
         screen.setting_config("mkd_all_norm")
+
+
+def test_the_baselines_take_the_same_distillation_keys(tmp_path: Path) -> None:
+    screen = _module()
+    settings = ["uni_bott_norm_pairs", "lckd_all_norm_pairs"]
+    root = screen.write_screen_bundle(ROOT / "bundles" / "metakd_brats", tmp_path, settings)
+    for name, scales, learner in [
+        ("uni_bott_norm_pairs", [3], ModalityWeightLearner),
+        ("lckd_all_norm_pairs", [0, 1, 2, 3], ModalityTeachers),
+    ]:
+        parser = ConfigParser()
+        parser.read_config([str(root / "configs" / n) for n in ("train.json", "demo.json", f"{name}.json")])
+        parser.update({"device": "cpu"})
+        assert parser["method"] == name and parser["meta_interval"] == 0
+        assert parser.get_parsed_content("network_def").kd_scales == scales
+        assert type(parser.get_parsed_content("weight_learner")) is learner
+        loss = parser.get_parsed_content("kd_loss")
+        assert (loss.normalize, loss.pairs) == (True, "all")
+    for name in ("uni_bott_norm_weaker", "lckd_bott_plain_weaker"):
+        with pytest.raises(ValueError, match=f"setting '{name}' is not one of"):
+            screen.setting_config(name)
 
 
 def test_unknown_setting_stops_before_any_run(tmp_path: Path) -> None:
