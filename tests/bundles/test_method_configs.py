@@ -31,3 +31,19 @@ def test_no_meta_step_in_any_stage(bundle: str, method: str) -> None:
     }
     allowed |= {"initial_teacher", "teacher_election_interval", "teacher_vote", "teacher_students", "train"}
     assert {k for k in changed if not k.startswith("_desc")} <= allowed
+
+
+@pytest.mark.parametrize("bundle", ["metakd_brats", "metakd_adni", "metakd_avmnist"])
+@pytest.mark.parametrize(
+    "method, handler",
+    [("metakd", "ModalityWeightsHandler"), ("uniform", "ModalityWeightsHandler"), ("lckd", "TeacherElectionHandler")],
+)
+def test_the_method_replaces_the_weights_handler_by_name(bundle: str, method: str, handler: str) -> None:
+    configs = BUNDLES / bundle / "configs"
+    parser = ConfigParser()
+    parser.read_config([str(configs / "train.json"), str(configs / f"{method}.json")])
+    handlers = parser["train#handlers"]
+    assert handlers.count("@train#weights_handler") == 1
+    targets = [h["_target_"] for h in handlers if isinstance(h, dict)]
+    assert len(targets) == len(handlers) - 1 and not any("Weights" in t or "Teacher" in t for t in targets)
+    assert parser["train#weights_handler#_target_"] == f"metakd_ext.handlers.{handler}"
