@@ -3,10 +3,11 @@
 Each setting is a distillation method with three keys set: ``kd_scales`` (``bott`` the bottleneck, ``all``
 every scale the decoder reads), ``kd_normalize`` (``plain`` or ``norm``) and ``kd_pairs`` (``pairs``: every ordered
 pair, ``weaker``: only from the more important modality). A setting is named by the method and the three, e.g.
-``mkd_all_norm_weaker``. The method is ``mkd`` (MetaKD, ``metakd.json``), ``uni`` (equal fixed weights,
-``uniform.json``) or ``lckd`` (elected teachers, ``lckd.json``), so that the baselines can be compared with MetaKD
-at the same scales and distance; ``weaker`` needs MetaKD's learned weights. The default is MetaKD's eight
-settings. The script copies the bundle's configs to
+``mkd_all_norm_weaker``. The method is ``mkd`` (MetaKD, ``metakd.json``), ``rnd`` (``metakd.json`` without the
+meta step: the weights stay at the seed's random start, so a run shows what the meta step adds to the same ratios),
+``uni`` (equal fixed weights, ``uniform.json``) or ``lckd`` (elected teachers, ``lckd.json``), so that the baselines
+can be compared with MetaKD at the same scales and distance; ``weaker`` needs modality weights (``mkd``, ``rnd``).
+The default is MetaKD's eight settings. The script copies the bundle's configs to
 ``OUTPUT_DIR/bundle/configs/``, writes one config per setting there, and runs ``compare_methods`` over the
 baselines and the settings (the first baseline is the reference of the paired tests), so the table, the
 losses, the weights and the paired tests are the comparison's own (``OUTPUT_DIR/comparison.md``,
@@ -35,12 +36,13 @@ BUNDLE = Path(__file__).resolve().parents[1] / "bundles" / "metakd_brats"
 SCALES = {"bott": "bottleneck", "all": "all"}
 NORMALIZE = {"plain": False, "norm": True}
 PAIRS = {"pairs": "all", "weaker": "to_weaker"}
-METHODS = {"mkd": "metakd", "uni": "uniform", "lckd": "lckd"}
+METHODS = {"mkd": "metakd", "rnd": "metakd", "uni": "uniform", "lckd": "lckd"}
+NO_META_STEP = {"meta_interval": 0, "meta_warmup_interval": 0}
 SETTINGS = [f"mkd_{s}_{n}_{p}" for s, n, p in itertools.product(SCALES, NORMALIZE, PAIRS)]
 KNOWN = [
     f"{m}_{s}_{n}_{p}"
     for m, s, n, p in itertools.product(METHODS, SCALES, NORMALIZE, PAIRS)
-    if m == "mkd" or p == "pairs"
+    if m in ("mkd", "rnd") or p == "pairs"
 ]
 
 
@@ -53,13 +55,15 @@ def setting_config(name: str) -> dict:
     if name not in KNOWN:
         raise ValueError(f"setting {name!r} is not one of {KNOWN}.")
     method, scales, normalize, pairs = name.split("_")
+    frozen = method == "rnd"
     return {
-        "_desc_": f"kd_screen.py: {METHODS[method]}.json with kd_scales {SCALES[scales]}, "
-        f"kd_normalize {NORMALIZE[normalize]}, kd_pairs {PAIRS[pairs]}",
+        "_desc_": f"kd_screen.py: {METHODS[method]}.json{' without the meta step' if frozen else ''} with kd_scales "
+        f"{SCALES[scales]}, kd_normalize {NORMALIZE[normalize]}, kd_pairs {PAIRS[pairs]}",
         "method": name,
         "kd_scales": SCALES[scales],
         "kd_normalize": NORMALIZE[normalize],
         "kd_pairs": PAIRS[pairs],
+        **(NO_META_STEP if frozen else {}),
     }
 
 

@@ -6,6 +6,7 @@ import sys
 from pathlib import Path
 
 import pytest
+import torch
 from monai.bundle import ConfigParser
 
 from metakd_ext.networks import ModalityTeachers, ModalityWeightLearner
@@ -58,6 +59,21 @@ def test_the_baselines_take_the_same_distillation_keys(tmp_path: Path) -> None:
     for name in ("uni_bott_norm_weaker", "lckd_bott_plain_weaker"):
         with pytest.raises(ValueError, match=f"setting '{name}' is not one of"):
             screen.setting_config(name)
+
+
+def test_rnd_is_metakd_with_its_weights_fixed_at_the_seeds_start(tmp_path: Path) -> None:
+    screen = _module()
+    root = screen.write_screen_bundle(ROOT / "bundles" / "metakd_brats", tmp_path, ["rnd_bott_norm_weaker"])
+    for name in ("metakd.json", "rnd_bott_norm_weaker.json"):
+        parser = ConfigParser()
+        parser.read_config([str(root / "configs" / n) for n in ("train.json", "demo.json", name)])
+        parser.update({"device": "cpu"})
+        meta = (parser["meta_interval"], parser["meta_warmup_interval"])
+        assert (meta == (0, 0)) == name.startswith("rnd")
+        learner = parser.get_parsed_content("weight_learner")
+        assert type(learner) is ModalityWeightLearner  # the random start of uniform draws, not uniform's zeros
+        assert not torch.allclose(learner.logits, torch.zeros_like(learner.logits))
+    assert parser.get_parsed_content("kd_loss").pairs == "to_weaker"
 
 
 def test_unknown_setting_stops_before_any_run(tmp_path: Path) -> None:
