@@ -42,7 +42,7 @@ SETTINGS = [f"mkd_{s}_{n}_{p}" for s, n, p in itertools.product(SCALES, NORMALIZ
 KNOWN = [
     f"{m}_{s}_{n}_{p}"
     for m, s, n, p in itertools.product(METHODS, SCALES, NORMALIZE, PAIRS)
-    if m in ("mkd", "rnd") or p == "pairs"
+    if METHODS[m] == "metakd" or p == "pairs"
 ]
 
 

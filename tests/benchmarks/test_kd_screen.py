@@ -71,7 +71,7 @@ def test_rnd_is_metakd_with_its_weights_fixed_at_the_seeds_start(tmp_path: Path)
         meta = (parser["meta_interval"], parser["meta_warmup_interval"])
         assert (meta == (0, 0)) == name.startswith("rnd")
         learner = parser.get_parsed_content("weight_learner")
-        assert type(learner) is ModalityWeightLearner  # the random start of uniform draws, not uniform's zeros
+        assert type(learner) is ModalityWeightLearner  # logits drawn from U[0, 1), not uniform.json's zeros
         assert not torch.allclose(learner.logits, torch.zeros_like(learner.logits))
     assert parser.get_parsed_content("kd_loss").pairs == "to_weaker"
 
