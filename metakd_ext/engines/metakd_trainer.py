@@ -60,8 +60,9 @@ class MetaKDTrainer(SupervisedTrainer):
         meta_optimizer: optimiser of ``weight_learner`` alone (the authors: Adam, lr 1e-2, weight decay 5e-4);
             default exactly that (none for teachers).
         kd_loss: distillation loss; default :class:`~metakd_ext.losses.PairwiseModalityKDLoss` (). Its
-            ``pairs="to_weaker"`` needs weights that a meta step learns: with fixed or elected teachers it would
-            distil nothing (equal weights) or drop every teacher (0/1 pairs).
+            ``pairs="to_weaker"`` needs unequal weights: with equal ones and no meta step to move them (uniform) it
+            would distil nothing, and elected teachers (LCKD) already distil one way. Unequal weights without a meta
+            step (a ``ModalityWeightLearner`` frozen at its random start) give a fixed one-way order.
         kd_weight: weight of the distillation loss (the authors: 0.1).
         meta_mode: ``"first_order"`` (the authors': the task loss of the meta batch with each modality's
             features multiplied by ``p_m`` at the network's ``kd_scales``) or ``"unrolled"`` (one virtual SGD step
@@ -81,7 +82,8 @@ class MetaKDTrainer(SupervisedTrainer):
 
     Raises:
         ValueError: a numeric argument is out of range, meta-learning is on without a meta loader, or
-            ``to_weaker`` pairs are asked for without meta-learned weights; in a run,
+            ``to_weaker`` pairs are asked for with elected teachers or with equal weights that no meta step moves;
+            in a run,
             a ``prepare_batch`` that gives no modality mask.
     """
 
@@ -136,13 +138,15 @@ class MetaKDTrainer(SupervisedTrainer):
             )
         kd_loss = kd_loss or PairwiseModalityKDLoss()
         if kd_weight > 0 and kd_loss.pairs == KDPairs.TO_WEAKER and not meta:
-            raise ValueError(
-                f"`kd_pairs` 'to_weaker' distils only from a modality whose learned weight is above the student's; "
-                f"with {type(weight_learner).__name__} and no meta step (`meta_interval` {meta_interval}, "
-                f"`meta_warmup_interval` {warmup_interval}, `meta_steps` {meta_steps}) the weights are fixed or "
-                "elected teachers, so it is meaningless (equal weights distil nothing; LCKD's teachers already distil "
-                "one way). Use `kd_pairs` 'all' for uniform weights and LCKD."
-            )
+            elected = not isinstance(weight_learner, ModalityWeightLearner)
+            if elected or torch.unique(weight_learner.weights().detach()).numel() == 1:
+                raise ValueError(
+                    f"`kd_pairs` 'to_weaker' distils only from a modality whose weight is above the student's; with "
+                    f"{'elected teachers (' + type(weight_learner).__name__ + ')' if elected else 'equal weights'} and "
+                    f"no meta step (`meta_interval` {meta_interval}, `meta_warmup_interval` {warmup_interval}, "
+                    f"`meta_steps` {meta_steps}) it is meaningless (equal weights distil nothing; LCKD's teachers "
+                    "already distil one way). Use `kd_pairs` 'all' for uniform weights and LCKD."
+                )
         self.weight_learner = weight_learner
         self.meta_data_loader = meta_data_loader
         self.meta_optimizer = meta_optimizer

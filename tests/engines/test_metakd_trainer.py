@@ -182,13 +182,18 @@ def test_bad_arguments() -> None:
         _trainer(kd_weight=-1.0)
 
 
-def test_to_weaker_needs_meta_learned_weights() -> None:
+def test_to_weaker_needs_unequal_weights_or_a_meta_step() -> None:
     to_weaker = PairwiseModalityKDLoss(pairs="to_weaker")
-    with pytest.raises(ValueError, match="'to_weaker' .* with ModalityWeightLearner and no meta step .* meaningless"):
-        _trainer(kd_loss=to_weaker, meta_interval=0)  # uniform: fixed equal weights
-    with pytest.raises(ValueError, match="with ModalityTeachers and no meta step"):
+    uniform = ModalityWeightLearner(4, init="zeros")
+    with pytest.raises(ValueError, match="'to_weaker' .* with equal weights and no meta step .* meaningless"):
+        _trainer(kd_loss=to_weaker, weight_learner=uniform, meta_interval=0, meta_optimizer=None)
+    with pytest.raises(ValueError, match=r"with elected teachers \(ModalityTeachers\) and no meta step"):
         _trainer(kd_loss=to_weaker, weight_learner=ModalityTeachers(4), meta_interval=0, meta_optimizer=None)
     _trainer(kd_loss=to_weaker, meta_interval=0, kd_weight=0.0)  # no KD: nothing to distil, nothing to refuse
+    _trainer(kd_loss=to_weaker, weight_learner=uniform, meta_optimizer=None, kd_weight=1.0)  # a meta step moves them
+    frozen = _trainer(kd_loss=to_weaker, meta_interval=0, kd_weight=1.0)  # random start, never moved: a fixed order
+    frozen.run()
+    assert float(frozen.state.output["kd_loss"]) > 0
     trainer = _trainer(kd_loss=to_weaker, kd_scales="all", kd_weight=1.0)
     trainer.run()
     assert float(trainer.state.output["kd_loss"]) > 0
