@@ -9,6 +9,7 @@ import pytest
 import torch
 from monai.bundle import ConfigParser
 
+from metakd_ext.engines import MetaKDTrainer
 from metakd_ext.networks import ModalityTeachers, ModalityWeightLearner
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -73,6 +74,20 @@ def test_rnd_is_metakd_with_its_weights_fixed_at_the_seeds_start(tmp_path: Path)
         learner = parser.get_parsed_content("weight_learner")
         assert type(learner) is ModalityWeightLearner  # logits drawn from U[0, 1), not uniform.json's zeros
         assert not torch.allclose(learner.logits, torch.zeros_like(learner.logits))
+        net = torch.nn.Linear(1, 1)  # the trainer checks its distillation arguments when it is built
+        MetaKDTrainer(
+            device="cpu",
+            max_epochs=1,
+            train_data_loader=[0],
+            network=net,
+            optimizer=torch.optim.SGD(net.parameters(), lr=0.1),
+            loss_function=torch.nn.L1Loss(),
+            weight_learner=learner,
+            meta_data_loader=[0],
+            kd_loss=parser.get_parsed_content("kd_loss"),
+            meta_interval=parser["meta_interval"],
+            meta_warmup_interval=parser["meta_warmup_interval"],
+        )
     assert parser.get_parsed_content("kd_loss").pairs == "to_weaker"
 
 
