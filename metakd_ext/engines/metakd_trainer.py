@@ -82,9 +82,8 @@ class MetaKDTrainer(SupervisedTrainer):
 
     Raises:
         ValueError: a numeric argument is out of range, meta-learning is on without a meta loader, or
-            ``to_weaker`` pairs are asked for with elected teachers or with equal weights that no meta step moves;
-            in a run,
-            a ``prepare_batch`` that gives no modality mask.
+            ``to_weaker`` pairs are asked for with weights that no meta step moves and that distil no pair (equal
+            weights, elected teachers); in a run, a ``prepare_batch`` that gives no modality mask.
     """
 
     def __init__(
@@ -138,8 +137,10 @@ class MetaKDTrainer(SupervisedTrainer):
             )
         kd_loss = kd_loss or PairwiseModalityKDLoss()
         if kd_weight > 0 and kd_loss.pairs == KDPairs.TO_WEAKER and not meta:
-            elected = not isinstance(weight_learner, ModalityWeightLearner)
-            if elected or torch.unique(weight_learner.weights().detach()).numel() == 1:
+            ratios = weight_learner.ratios()  # fixed for the whole run: no meta step moves them
+            every_modality = torch.ones(1, ratios.shape[0], dtype=torch.bool, device=ratios.device)
+            if not kd_loss.pair_weights(every_modality, ratios)[0].any():
+                elected = not isinstance(weight_learner, ModalityWeightLearner)
                 raise ValueError(
                     f"`kd_pairs` 'to_weaker' distils only from a modality whose weight is above the student's; with "
                     f"{'elected teachers (' + type(weight_learner).__name__ + ')' if elected else 'equal weights'} and "
