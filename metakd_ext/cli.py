@@ -8,6 +8,7 @@ Commands:
     datalist avmnist write an AV-MNIST datalist (SMIL protocol: spoken and written digits, audio kept at a rate)
     report           print and re-render the summary of a saved missing-modality evaluation
     compare          train and evaluate a bundle's methods (MetaKD, uniform, no KD, LCKD) over seeds, one table
+    tabulate         one table with paired tests of finished runs from several comparisons (e.g. two topologies)
     stack            write a BraTS case folder as one 4-channel NIfTI (zero channels for missing modalities)
 """
 
@@ -23,7 +24,7 @@ from typing import Any
 
 import fire
 
-from metakd_ext.comparison import compare_methods
+from metakd_ext.comparison import compare_methods, tabulate_runs
 from metakd_ext.data.adni_datalist import write_subject_datalist
 from metakd_ext.data.avmnist_datalist import write_avmnist_datalist
 from metakd_ext.data.brats_datalist import write_brats_datalist
@@ -42,6 +43,7 @@ __all__ = [
     "datalist_avmnist",
     "report",
     "stack",
+    "tabulate",
     "main",
 ]
 
@@ -65,6 +67,7 @@ datalist_brats = _command(write_brats_datalist, "output")
 datalist_adni = _command(write_subject_datalist, "output")
 datalist_avmnist = _command(write_avmnist_datalist, "output")
 compare = _command(compare_methods)
+tabulate = _command(tabulate_runs)
 
 
 def report(eval_dir: str, et_min_voxels: int | None = None) -> None:
@@ -107,6 +110,7 @@ def main(argv: list[str] | None = None) -> None:
                 "report": report,
                 "stack": stack,
                 "compare": compare,
+                "tabulate": tabulate,
             },
             command=argv,
             name="metakd",

@@ -24,7 +24,15 @@ from metakd_ext.visualize.comparison_report import COMPARISON, render_comparison
 from metakd_ext.visualize.subset_report import PER_CASE, read_per_case, read_weights
 from metakd_ext.visualize.training_logs import first_logged, training_loss_summary
 
-__all__ = ["METHODS", "PAIRED_METRICS", "TASK_METRICS", "case_scores", "compare_methods", "summary_tables"]
+__all__ = [
+    "METHODS",
+    "PAIRED_METRICS",
+    "TASK_METRICS",
+    "case_scores",
+    "compare_methods",
+    "summary_tables",
+    "tabulate_runs",
+]
 
 logger = logging.getLogger("metakd")
 
@@ -175,40 +183,114 @@ def compare_methods(
             atomic_write_text(path, json.dumps(content, indent=2))
             fold_datalists.append(path)
     extra = [item for k, v in settings.items() for item in (f"--{k}", str(v))]
-    tables: dict[str, list] = {}
-    scores: dict[str, dict[int, dict[str, dict[str, float]]]] = {}
-    weights: dict[str, list] = {}
-    losses: dict[str, list] = {}
+    runs: dict[str, dict[int, list[Path]]] = {}
     for method in methods:
         for seed in seeds:
-            evaluations = []
             for k, datalist in enumerate(fold_datalists):
                 run = out / method / (f"fold{k}" if datalist else "") / f"seed{seed}"
                 split = ["--datalist", str(datalist)] if datalist else []
                 _train_and_evaluate(root, names, method, seed, data, [*split, *extra], run, rerun)
-                evaluations.append(run / "eval")
-                label = f"seed {seed}" + (f", fold {k}" if datalist else "")
-                final = read_weights(run / "eval")
-                start = first_logged(run / "runs", WEIGHT_TAG, list(final)) if final else None
-                weights.setdefault(method, []).append((label, final, start))
-                losses.setdefault(method, []).append((label, training_loss_summary(run / "runs")))
-            tables.setdefault(method, []).append(summary_tables(evaluations))
-            scores.setdefault(method, {})[seed] = case_scores(evaluations)
-    computed = tables[methods[0]][0]
-    metrics = next(names for names in TASK_METRICS.values() if set(names) == set(computed))
-    reference = methods[0]
-    tests = []
-    for method in methods[1:]:
-        for metric in scores[reference][seeds[0]]:
-            result = paired_case_test(
-                {s: v[metric] for s, v in scores[reference].items()}, {s: v[metric] for s, v in scores[method].items()}
-            )
-            tests.append({"metric": metric, "reference": reference, "method": method, **result})
+                runs.setdefault(method, {}).setdefault(seed, []).append(run)
     split_text = f"{folds}-fold cross-validation over its labelled cases" if folds > 1 else "its held-out split"
     note = (
         f"Bundle {root.name}, data {data.name}, configs {', '.join(names)} + the method's; "
         f"seeds {', '.join(map(str, seeds))}; each model scored on {split_text}."
     )
+    return _render_runs(runs, out, note)
+
+
+def tabulate_runs(runs: Mapping[str, str | os.PathLike], output_dir: str, seeds: Sequence[int] | None = None) -> str:
+    """Writes one comparison (the table, weights, losses and paired tests of :func:`compare_methods`) of methods
+    whose runs finished in different comparisons, without training: e.g. the same method in two network topologies,
+    whose overrides need two comparison folders. The runs pair up by case and seed as in one comparison, so they
+    must score the same cases (e.g. the folds of one datalist).
+
+    Args:
+        runs: label -> a method's folder of a comparison (``<compare output_dir>/<method>``), holding
+            ``seed<s>/`` or ``fold<k>/seed<s>/`` runs with a finished evaluation; the first is the reference of the
+            paired tests.
+        output_dir: where ``comparison.md`` and its files go.
+        seeds: the seeds to compare (default: those every method has).
+
+    Returns:
+        The path of ``comparison.md``.
+
+    Raises:
+        FileNotFoundError: a folder or one of its runs (of a compared seed) has no finished evaluation.
+        ValueError: fewer than two methods, no seed that every method has, or the methods scored other cases.
+    """
+    if len(runs) < 2:
+        raise ValueError(f"give two or more methods to compare, got {list(runs)}.")
+    parents: dict[str, list[Path]] = {}
+    found: dict[str, set[int]] = {}
+    for label, folder in runs.items():
+        root = Path(folder).resolve()
+        parents[label] = sorted(root.glob("fold*"), key=lambda f: f.name) or [root]
+        found[label] = {
+            int(r.name.removeprefix("seed")) for p in parents[label] for r in p.glob("seed*") if r.name[4:].isdigit()
+        }
+        if not found[label]:
+            raise FileNotFoundError(
+                f"{root} holds no seed<s>/ or fold<k>/seed<s>/ run; give a method's folder of a comparison."
+            )
+    chosen = sorted(set.intersection(*found.values())) if seeds is None else list(seeds)
+    if not chosen:
+        raise ValueError(
+            f"no seed is in every method's folder: {', '.join(f'{k} {sorted(v)}' for k, v in found.items())}."
+        )
+    selected: dict[str, dict[int, list[Path]]] = {}
+    for label in runs:
+        for seed in chosen:
+            selected.setdefault(label, {})[seed] = [p / f"seed{seed}" for p in parents[label]]
+            for run in selected[label][seed]:
+                if not (run / "eval" / "summary.csv").is_file():
+                    raise FileNotFoundError(
+                        f"{run / 'eval' / 'summary.csv'} not found: seed {seed} of {label!r} has no finished run."
+                    )
+    note = "Runs of " + "; ".join(f"{label}: {Path(folder).resolve()}" for label, folder in runs.items())
+    note += f"; seeds {', '.join(map(str, chosen))}; the folds of a seed pooled."
+    out = Path(output_dir).resolve()
+    return _render_runs(selected, out, note)
+
+
+def _render_runs(runs: Mapping[str, Mapping[int, Sequence[Path]]], out: Path, note: str) -> str:
+    """Writes the comparison of finished runs (method -> seed -> its run folders, one per fold) to ``out``: the
+    table pooling each seed's folds, the weights, the losses and the paired test of the first method against each
+    other one; returns the path of ``comparison.md``."""
+    tables: dict[str, list] = {}
+    scores: dict[str, dict[int, dict[str, dict[str, float]]]] = {}
+    weights: dict[str, list] = {}
+    losses: dict[str, list] = {}
+    for method, by_seed in runs.items():
+        for seed, folders in by_seed.items():
+            for k, run in enumerate(folders):
+                label = f"seed {seed}" + (f", fold {k}" if run.parent.name.startswith("fold") else "")
+                final = read_weights(run / "eval")
+                start = first_logged(run / "runs", WEIGHT_TAG, list(final)) if final else None
+                weights.setdefault(method, []).append((label, final, start))
+                losses.setdefault(method, []).append((label, training_loss_summary(run / "runs")))
+            evaluations = [run / "eval" for run in folders]
+            tables.setdefault(method, []).append(summary_tables(evaluations))
+            scores.setdefault(method, {})[seed] = case_scores(evaluations)
+    methods = list(runs)
+    for method in methods[1:]:
+        for seed, by_metric in scores[method].items():
+            theirs, ours = set(next(iter(by_metric.values()))), set(next(iter(scores[methods[0]][seed].values())))
+            if theirs != ours:
+                raise ValueError(
+                    f"{method!r} and {methods[0]!r} scored other cases with seed {seed} ({len(theirs ^ ours)} not in "
+                    "both); compare runs of the same datalist and folds."
+                )
+    computed = tables[methods[0]][0]
+    metrics = next(names for names in TASK_METRICS.values() if set(names) == set(computed))
+    reference = methods[0]
+    tests = []
+    for method in methods[1:]:
+        for metric in next(iter(scores[reference].values())):
+            result = paired_case_test(
+                {s: v[metric] for s, v in scores[reference].items()}, {s: v[metric] for s, v in scores[method].items()}
+            )
+            tests.append({"metric": metric, "reference": reference, "method": method, **result})
     render_comparison(out, tables, metrics, weights, note, tests, losses)
     return str(out / f"{COMPARISON}.md")
 

@@ -96,6 +96,7 @@ def test_adni_demo_datalist_and_report_commands(tmp_path: Path, capsys) -> None:
 def test_datalist_and_demo_commands_are_the_library_functions() -> None:
     """The commands wrap the library: the same arguments and defaults, nothing to drift."""
     from metakd_ext import cli
+    from metakd_ext.comparison import compare_methods, tabulate_runs
     from metakd_ext.data import (
         make_adni_demo,
         make_brats_demo,
@@ -110,6 +111,8 @@ def test_datalist_and_demo_commands_are_the_library_functions() -> None:
         (cli.datalist_adni, write_subject_datalist),
         (cli.demo_brats, make_brats_demo),
         (cli.demo_adni, make_adni_demo),
+        (cli.compare, compare_methods),
+        (cli.tabulate, tabulate_runs),
     ):
         assert inspect.signature(command).parameters == inspect.signature(function).parameters
         assert command.__doc__ == function.__doc__
