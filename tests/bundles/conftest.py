@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 import torch
-from monai.bundle import ConfigWorkflow
+from monai.bundle import ConfigParser, ConfigWorkflow
 
 from metakd_ext.networks import ModalityWeightLearner, MultiEncoderUNet
 from metakd_ext.utils import companion_path
@@ -95,12 +95,20 @@ def train_workflow_missing_properties(bundle: str, dataset_dir: Path) -> list:
     return list(workflow.check_properties() or [])
 
 
+def tiny_brats_network() -> MultiEncoderUNet:
+    """The BraTS bundle's network as its ``train.json`` defines it (topology included), widths :data:`CHANNELS`."""
+    parser = ConfigParser()
+    parser.read_config(str(BUNDLES / "metakd_brats" / "configs" / "train.json"))
+    parser.update({"network_channels": [4, 8, 16], "device": "$torch.device('cpu')"})
+    return parser.get_parsed_content("network_def")
+
+
 @pytest.fixture(scope="module")
 def ckpt_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A checkpoint of an untrained tiny network (widths :data:`CHANNELS`): enough to check what the configs write."""
     out = tmp_path_factory.mktemp("models")
     torch.manual_seed(0)
-    net = MultiEncoderUNet(channels=(4, 8, 16))
+    net = tiny_brats_network()
     torch.save(net.state_dict(), out / "model.pt")
     torch.save(ModalityWeightLearner(4).state_dict(), companion_path(out / "model.pt", "weight_learner"))
     return out

@@ -27,7 +27,8 @@ import pytest
 import torch
 
 from metakd_ext.data import stack_brats_case
-from metakd_ext.networks import MultiEncoderUNet
+
+from .conftest import tiny_brats_network
 
 pytestmark = pytest.mark.slow
 
@@ -98,7 +99,7 @@ def served(repo_root: Path, brats18_dir: Path, tmp_path: Path, bundle_dir: Path)
     (bundle / "configs" / "inference.json").write_text(json.dumps(config, indent=4))
     (bundle / "models").mkdir()
     torch.manual_seed(0)
-    torch.save(MultiEncoderUNet(channels=(4, 8, 16)).state_dict(), bundle / "models" / "model.pt")
+    torch.save(tiny_brats_network().state_dict(), bundle / "models" / "model.pt")
     case = tmp_path / "cases" / CASE
     shutil.copytree(brats18_dir / CASE, case)
     (case / f"{CASE}_t1ce.nii.gz").unlink()
