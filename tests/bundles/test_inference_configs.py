@@ -64,3 +64,28 @@ def test_inference_config_alone_builds_the_network(bundle: str, tmp_path) -> Non
     train.update({"device": "$torch.device('cpu')"})
     ours, theirs = parser.get_parsed_content("network_def"), train.get_parsed_content("network_def")
     assert {k: v.shape for k, v in ours.state_dict().items()} == {k: v.shape for k, v in theirs.state_dict().items()}
+
+
+def test_authors_config_gives_one_network_for_training_and_inference(tmp_path) -> None:
+    """``authors.json`` merged after ``train.json`` or ``inference.json`` builds the same network: the authors'
+    topology (the decoder reads the finest scale and the bottleneck), not the default U-Net (every scale)."""
+    configs = BUNDLES / "metakd_brats" / "configs"
+
+    def network(*names: str):
+        parser = ConfigParser()
+        parser.read_config([str(configs / n) for n in names])
+        parser.update({"bundle_root": str(tmp_path), "device": "$torch.device('cpu')"})
+        return parser.get_parsed_content("network_def")
+
+    def layout(net) -> tuple:
+        fills = {k: f.fill for k, f in net.fusions.items()}
+        return net.read_scales, fills, {k: v.shape for k, v in net.state_dict().items()}
+
+    authors = network("train.json", "authors.json")
+    assert layout(authors) == layout(network("inference.json", "authors.json"))
+    assert authors.read_scales == [0, len(authors.channels) - 1]
+    assert network("train.json").read_scales == list(range(len(authors.channels)))
+    parser = ConfigParser()
+    parser.read_config([str(configs / n) for n in ("train.json", "authors.json")])
+    parser.update({"device": "$torch.device('cpu')"})
+    assert parser.get_parsed_content("kd_loss").normalize
