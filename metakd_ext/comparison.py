@@ -272,20 +272,17 @@ def _render_runs(runs: Mapping[str, Mapping[int, Sequence[Path]]], out: Path, no
             evaluations = [run / "eval" for run in folders]
             tables.setdefault(method, []).append(summary_tables(evaluations))
             scores.setdefault(method, {})[seed] = case_scores(evaluations)
-    methods = list(runs)
-    for method in methods[1:]:
+    reference, *others = runs
+    metrics = next(names for names in TASK_METRICS.values() if set(names) == set(tables[reference][0]))
+    tests = []
+    for method in others:
         for seed, by_metric in scores[method].items():
-            theirs, ours = set(next(iter(by_metric.values()))), set(next(iter(scores[methods[0]][seed].values())))
+            theirs, ours = set(next(iter(by_metric.values()))), set(next(iter(scores[reference][seed].values())))
             if theirs != ours:
                 raise ValueError(
-                    f"{method!r} and {methods[0]!r} scored other cases with seed {seed} ({len(theirs ^ ours)} not in "
+                    f"{method!r} and {reference!r} scored other cases with seed {seed} ({len(theirs ^ ours)} not in "
                     "both); compare runs of the same datalist and folds."
                 )
-    computed = tables[methods[0]][0]
-    metrics = next(names for names in TASK_METRICS.values() if set(names) == set(computed))
-    reference = methods[0]
-    tests = []
-    for method in methods[1:]:
         for metric in next(iter(scores[reference].values())):
             result = paired_case_test(
                 {s: v[metric] for s, v in scores[reference].items()}, {s: v[metric] for s, v in scores[method].items()}

@@ -71,11 +71,14 @@ def test_authors_config_gives_one_network_for_training_and_inference(tmp_path) -
     topology (the decoder reads the finest scale and the bottleneck), not the default U-Net (every scale)."""
     configs = BUNDLES / "metakd_brats" / "configs"
 
-    def network(*names: str):
+    def parsed(*names: str) -> ConfigParser:
         parser = ConfigParser()
         parser.read_config([str(configs / n) for n in names])
         parser.update({"bundle_root": str(tmp_path), "device": "$torch.device('cpu')"})
-        return parser.get_parsed_content("network_def")
+        return parser
+
+    def network(*names: str):
+        return parsed(*names).get_parsed_content("network_def")
 
     def layout(net) -> tuple:
         fills = {k: f.fill for k, f in net.fusions.items()}
@@ -85,7 +88,4 @@ def test_authors_config_gives_one_network_for_training_and_inference(tmp_path) -
     assert layout(authors) == layout(network("inference.json", "authors.json"))
     assert authors.read_scales == [0, len(authors.channels) - 1]
     assert network("train.json").read_scales == list(range(len(authors.channels)))
-    parser = ConfigParser()
-    parser.read_config([str(configs / n) for n in ("train.json", "authors.json")])
-    parser.update({"device": "$torch.device('cpu')"})
-    assert parser.get_parsed_content("kd_loss").normalize
+    assert parsed("train.json", "authors.json").get_parsed_content("kd_loss").normalize
